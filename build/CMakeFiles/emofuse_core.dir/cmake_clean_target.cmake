@@ -1,0 +1,3 @@
+file(REMOVE_RECURSE
+  "libemofuse_core.a"
+)

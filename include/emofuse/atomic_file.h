@@ -1,0 +1,29 @@
+/* All-or-nothing file output: write to "<path>.tmp.<pid>.<n>" in the same directory,
+ * fsync, then rename over <path>. A crash or error leaves either the old file or none,
+ * never a partial one. */
+#ifndef EMOFUSE_ATOMIC_FILE_H
+#define EMOFUSE_ATOMIC_FILE_H
+
+#include <stdio.h>
+
+#include "emofuse/status.h"
+
+typedef struct {
+    FILE *fp;           /* write through this */
+    char *path;         /* final path */
+    char *tmp_path;     /* temporary path in the same directory */
+} ef_atomic_file;
+
+ef_code ef_atomic_open(ef_atomic_file *af, const char *path, ef_error *err);
+/* Flush, fsync and rename into place. Always releases af (on failure removes the temp). */
+ef_code ef_atomic_commit(ef_atomic_file *af, ef_error *err);
+/* Drop the temporary file; safe to call on a zeroed or already finished af. */
+void ef_atomic_abort(ef_atomic_file *af);
+
+/* Convenience: write a whole buffer atomically. */
+ef_code ef_atomic_write(const char *path, const void *data, size_t size, ef_error *err);
+
+/* Create a directory and its parents (like mkdir -p). */
+ef_code ef_mkdir_p(const char *path, ef_error *err);
+
+#endif

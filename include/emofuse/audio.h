@@ -1,0 +1,51 @@
+/* Audio decoding and the acoustic front end: 18 openSMILE-compatible low-level
+ * descriptors (LLDs) per 10 ms plus their +-2 frame regression deltas = 36 dims.
+ * See docs/acoustic-features.md for the algorithms and the differences to openSMILE. */
+#ifndef EMOFUSE_AUDIO_H
+#define EMOFUSE_AUDIO_H
+
+#include <stdint.h>
+
+#include "emofuse/status.h"
+
+/* Decode WAV/FLAC/OGG/AIFF (anything libsndfile reads) at any rate and channel count,
+ * mix to mono (channel mean) and resample to target_rate with libsoxr (high quality).
+ * *samples is malloc'ed, values in [-1, 1] (int16 full scale = 32767). An empty file
+ * gives *n = 0 and EF_OK. Errors name the path and the cause. */
+ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_t *n, ef_error *err);
+
+#define EF_LLD_BASE_DIMS 18
+#define EF_LLD_DIMS 36
+
+typedef struct {
+    int sample_rate;          /* 16000: input is resampled to this */
+    double frame_step;        /* 0.010 s hop */
+    double frame_size;        /* 0.032 s spectral (MFCC, loudness) window */
+    double pitch_frame_size;  /* 0.060 s pitch / voice-quality window */
+    int smooth_window;        /* 3-frame moving average; 1 = off */
+    int delta_window;         /* +-2 frame regression deltas */
+    double f0_min, f0_max;    /* 52, 620 Hz SHS search range */
+    double voicing_cutoff;    /* 0.70 */
+    int n_mel;                /* 26 */
+    int n_mfcc;               /* 13 */
+    int cep_lifter;           /* 22 */
+} ef_lld_params;
+
+ef_lld_params ef_lld_default_params(void);
+/* Check a parameter set; the error names the offending field. */
+ef_code ef_lld_params_check(const ef_lld_params *p, ef_error *err);
+
+/* Column names, i = 0..35: F0, jitterLocal, shimmerLocal, logHNR, loudness, mfcc1..13,
+ * then the same with "_de". */
+const char *ef_lld_name(int i);
+
+/* Compute the 36-dim LLD matrix (T, 36), row-major, malloc'ed into *out, for mono
+ * samples at p->sample_rate. Fewer samples than one pitch frame gives T = 0 and EF_OK.
+ * Frame t starts at sample t * hop. */
+ef_code ef_lld_compute(const ef_lld_params *p, const float *samples, int64_t n, float **out, int64_t *T,
+                       ef_error *err);
+
+/* Convenience: load + compute. */
+ef_code ef_lld_file(const ef_lld_params *p, const char *path, float **out, int64_t *T, ef_error *err);
+
+#endif

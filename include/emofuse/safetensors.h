@@ -1,0 +1,89 @@
+/* Reading and writing safetensors files (https://github.com/huggingface/safetensors):
+ *   8-byte little-endian header length N, N bytes of JSON header, then raw tensor bytes.
+ * The header maps tensor names to {"dtype", "shape", "data_offsets": [begin, end]}
+ * (offsets relative to the byte after the header) plus an optional "__metadata__"
+ * object of string -> string.
+ *
+ * The reader trusts nothing: it bounds the header size, checks JSON types, ranks,
+ * shape products against byte sizes (with overflow checks), offsets against the file
+ * size, overlaps between tensors and duplicate names, and reports
+ * "<path>: tensor '<name>': <cause>". Files are memory-mapped read-only; tensor data
+ * pointers stay valid until ef_st_close(). */
+#ifndef EMOFUSE_SAFETENSORS_H
+#define EMOFUSE_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emofuse/status.h"
+
+typedef enum {
+    EF_DT_F32,
+    EF_DT_F16,
+    EF_DT_BF16,
+    EF_DT_F64,
+    EF_DT_I64,
+    EF_DT_I32,
+    EF_DT_I16,
+    EF_DT_I8,
+    EF_DT_U8,
+    EF_DT_BOOL
+} ef_dtype;
+
+#define EF_ST_MAX_DIMS 8
+/* Headers above this size are rejected (the format's reference implementation uses 100 MB). */
+#define EF_ST_MAX_HEADER (100u * 1024u * 1024u)
+
+typedef struct {
+    const char *name;
+    ef_dtype dtype;
+    int ndim;
+    int64_t shape[EF_ST_MAX_DIMS];
+    const void *data;   /* into the mapping; may be unaligned for F16/BF16 */
+    size_t nbytes;
+} ef_st_tensor;
+
+typedef struct ef_st_file ef_st_file;
+
+ef_code ef_st_open(ef_st_file **out, const char *path, ef_error *err);
+void ef_st_close(ef_st_file *f);
+
+const char *ef_st_path(const ef_st_file *f);
+int64_t ef_st_count(const ef_st_file *f);
+/* Tensors in file order (by data offset). */
+const ef_st_tensor *ef_st_get(const ef_st_file *f, int64_t i);
+/* NULL when absent. Logarithmic (sorted index). */
+const ef_st_tensor *ef_st_find(const ef_st_file *f, const char *name);
+/* Value of a __metadata__ key, NULL when absent. */
+const char *ef_st_meta(const ef_st_file *f, const char *key);
+int64_t ef_st_meta_count(const ef_st_file *f);
+void ef_st_meta_at(const ef_st_file *f, int64_t i, const char **key, const char **value);
+
+/* Bytes per element; parse/format dtype names ("F32", "BF16", ...). */
+size_t ef_dtype_size(ef_dtype dt);
+const char *ef_dtype_name(ef_dtype dt);
+int ef_dtype_parse(const char *s, ef_dtype *out); /* 0 ok, -1 unknown */
+
+/* Convert n elements of F32/F16/BF16 data (possibly unaligned) to float. */
+void ef_convert_to_f32(float *dst, const void *src, ef_dtype dt, size_t n);
+
+/* Expect a tensor of the given dtype set and exact shape; error names file + tensor. */
+ef_code ef_st_expect(const ef_st_file *f, const char *name, int ndim, const int64_t *shape,
+                     const ef_st_tensor **out, ef_error *err);
+
+/* Writer. Tensors are NOT copied: data must stay valid until ef_st_writer_save().
+ * Names must be unique; the file is written atomically (temp + rename), 8-byte aligned
+ * tensor data, tensors in the order added. */
+typedef struct ef_st_writer ef_st_writer;
+
+ef_st_writer *ef_st_writer_new(void);
+void ef_st_writer_free(ef_st_writer *w);
+ef_code ef_st_writer_add(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, const int64_t *shape,
+                         const void *data, ef_error *err);
+/* Same, but the writer copies the data (for short-lived buffers). */
+ef_code ef_st_writer_add_copy(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, const int64_t *shape,
+                              const void *data, ef_error *err);
+ef_code ef_st_writer_meta(ef_st_writer *w, const char *key, const char *value, ef_error *err);
+ef_code ef_st_writer_save(ef_st_writer *w, const char *path, ef_error *err);
+
+#endif

@@ -1,0 +1,34 @@
+/* Shared helpers for the emofuse subcommands: one file per subcommand (cmd_*.c), each
+ * exporting `int cmd_<name>(int argc, char **argv)` where argv[0] is the subcommand name.
+ * Conventions: data on stdout, logs and progress on stderr; `-h/--help` prints usage and
+ * exits 0; bad usage prints "error: ..." and returns 2; a failed operation prints
+ * "error: <file>: <cause>" and returns 1. */
+#ifndef EMOFUSE_CLI_H
+#define EMOFUSE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emofuse/status.h"
+
+int cmd_lld(int argc, char **argv);
+int cmd_features(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+
+/* Print "error: <msg>" to stderr and return 1 (for `return cli_fail(&err);`). */
+int cli_fail(const ef_error *err);
+/* Print "error: <printf message>" to stderr and return 2 (usage errors). */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict number parsing for option values: the whole string must be a number in range.
+ * On failure prints "error: <option>: ..." and returns false. */
+bool cli_parse_int(const char *option, const char *s, long min, long max, long *out);
+bool cli_parse_double(const char *option, const char *s, double min, double max, double *out);
+
+/* True when argv[i] is -h or --help. */
+bool cli_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,12 @@
+/* emofuse features: not implemented yet (placeholder so the CLI builds while modules land). */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int cmd_features(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "error: 'features' is not implemented yet\n");
+    return 2;
+}

@@ -1,0 +1,56 @@
+/* emofuse: the command-line program. Dispatches to one subcommand per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "emofuse/progress.h"
+
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"lld", cmd_lld, "print the 36 acoustic LLDs of one audio file as CSV"},
+    {"features", cmd_features, "extract audio or text features of a corpus into a feature store"},
+    {"tokenize", cmd_tokenize, "print BERT WordPiece token ids of texts"},
+    {"embed", cmd_embed, "write BERT embeddings of one text to a safetensors file"},
+    {"models", cmd_models, "download pretrained models (models fetch bert-base-uncased)"},
+    {"train", cmd_train, "train one system (text, audio, early/late fusion) on a feature store"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "emofuse %s: speech emotion recognition fusing acoustic and text features\n\n"
+            "usage: emofuse <command> [options]   (emofuse <command> --help for details)\n\n"
+            "commands:\n",
+            EMOFUSE_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (cli_is_help(argv[1])) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("emofuse %s\n", EMOFUSE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            ef_interrupt_install();
+            return commands[i].fn(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "error: unknown command '%s' (see emofuse --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,100 @@
+/* Temp-file-then-rename output so that interrupted runs never leave partial files. */
+#include "emofuse/atomic_file.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static atomic_uint tmp_counter;
+
+ef_code ef_atomic_open(ef_atomic_file *af, const char *path, ef_error *err)
+{
+    memset(af, 0, sizeof *af);
+    size_t n = strlen(path) + 64;
+    af->path = strdup(path);
+    af->tmp_path = malloc(n);
+    if (!af->path || !af->tmp_path) {
+        ef_atomic_abort(af);
+        return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
+    }
+    snprintf(af->tmp_path, n, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
+    af->fp = fopen(af->tmp_path, "wb");
+    if (!af->fp) {
+        int e = errno;
+        free(af->path);
+        free(af->tmp_path);
+        memset(af, 0, sizeof *af);
+        return ef_fail(err, EF_ERR_IO, "%s: cannot create: %s", path, strerror(e));
+    }
+    return EF_OK;
+}
+
+void ef_atomic_abort(ef_atomic_file *af)
+{
+    if (af->fp) fclose(af->fp);
+    if (af->tmp_path) unlink(af->tmp_path);
+    free(af->path);
+    free(af->tmp_path);
+    memset(af, 0, sizeof *af);
+}
+
+ef_code ef_atomic_commit(ef_atomic_file *af, ef_error *err)
+{
+    ef_code rc = EF_OK;
+    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0) {
+        rc = ef_fail(err, EF_ERR_IO, "%s: write failed: %s", af->path, strerror(errno));
+    }
+    if (fclose(af->fp) != 0 && rc == EF_OK) {
+        rc = ef_fail(err, EF_ERR_IO, "%s: write failed: %s", af->path, strerror(errno));
+    }
+    af->fp = NULL;
+    if (rc == EF_OK && rename(af->tmp_path, af->path) != 0) {
+        rc = ef_fail(err, EF_ERR_IO, "%s: cannot rename into place: %s", af->path, strerror(errno));
+    }
+    if (rc != EF_OK) unlink(af->tmp_path);
+    free(af->path);
+    free(af->tmp_path);
+    memset(af, 0, sizeof *af);
+    return rc;
+}
+
+ef_code ef_atomic_write(const char *path, const void *data, size_t size, ef_error *err)
+{
+    ef_atomic_file af;
+    ef_code rc = ef_atomic_open(&af, path, err);
+    if (rc) return rc;
+    if (size && fwrite(data, 1, size, af.fp) != size) {
+        int e = errno;
+        ef_atomic_abort(&af);
+        return ef_fail(err, EF_ERR_IO, "%s: write failed: %s", path, strerror(e));
+    }
+    return ef_atomic_commit(&af, err);
+}
+
+ef_code ef_mkdir_p(const char *path, ef_error *err)
+{
+    char *p = strdup(path);
+    if (!p) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                int e = errno;
+                ef_code rc = ef_fail(err, EF_ERR_IO, "%s: cannot create directory: %s", p, strerror(e));
+                free(p);
+                return rc;
+            }
+            *s = c;
+            if (c == '\0') break;
+        }
+    }
+    free(p);
+    struct stat stt;
+    if (stat(path, &stt) != 0 || !S_ISDIR(stt.st_mode))
+        return ef_fail(err, EF_ERR_IO, "%s: not a directory", path);
+    return EF_OK;
+}

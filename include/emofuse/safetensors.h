@@ -39,7 +39,9 @@ typedef struct {
     ef_dtype dtype;
     int ndim;
     int64_t shape[EF_ST_MAX_DIMS];
-    const void *data;   /* into the mapping; may be unaligned for F16/BF16 */
+    const void *data;   /* into the mapping; aligned for files whose header is padded to 8
+                         * bytes (HuggingFace and emofuse write them so); check
+                         * ef_st_aligned() before casting to float* */
     size_t nbytes;
 } ef_st_tensor;
 
@@ -63,6 +65,9 @@ void ef_st_meta_at(const ef_st_file *f, int64_t i, const char **key, const char 
 size_t ef_dtype_size(ef_dtype dt);
 const char *ef_dtype_name(ef_dtype dt);
 int ef_dtype_parse(const char *s, ef_dtype *out); /* 0 ok, -1 unknown */
+
+/* True when t->data is aligned for its element type (safe to cast). */
+int ef_st_aligned(const ef_st_tensor *t);
 
 /* Convert n elements of F32/F16/BF16 data (possibly unaligned) to float. */
 void ef_convert_to_f32(float *dst, const void *src, ef_dtype dt, size_t n);

@@ -11,6 +11,7 @@
 #define EMOFUSE_FEATURE_STORE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "emofuse/status.h"
 
@@ -36,5 +37,43 @@ ef_code ef_norm_compute(const ef_store *s, const char *const *ids, int64_t n_ids
                         ef_error *err);
 /* x <- (x - mean) / std over T rows of D. */
 void ef_norm_apply(float *rows, int64_t T, int D, const float *mean, const float *std);
+
+/* Building a store resumably. Items are extracted in parallel by a callback; every
+ * finished item is written at once to "<out>.parts/<id>.safetensors" (atomically), so an
+ * interrupted or crashed run loses at most the items in flight. At the end the old store
+ * (items whose fingerprint and config are unchanged are reused without recomputing),
+ * and the parts are packed into <out> atomically and the parts folder is removed.
+ * An item whose extraction fails is reported with its message and skipped; the others
+ * are still stored. */
+typedef ef_code (*ef_store_extract_fn)(void *ctx, int64_t item, int thread, float **rows, int64_t *T,
+                                       ef_error *err);
+
+typedef struct {
+    const char *out_path;
+    const char *kind;          /* "audio-lld", "bert", "glove" */
+    int dim;
+    const char *columns_json;  /* JSON array of column names, or NULL */
+    const char *config_json;   /* extraction parameters; a change invalidates every item */
+    int64_t n_items;
+    const char *const *ids;          /* n_items utterance ids */
+    const char *const *fingerprints; /* n_items strings identifying the input (size+mtime, text hash) */
+    int threads;               /* 0 = all cores */
+    FILE *progress;            /* NULL = silent */
+    int tty;                   /* -1 detect */
+    ef_store_extract_fn extract; /* rows: malloc'ed (T, dim), freed by the builder */
+    void *ctx;
+} ef_store_build_opts;
+
+typedef struct {
+    int64_t reused, extracted, failed, total;
+    int interrupted;
+    char **failures;           /* failed messages ("<source>: <cause>"), failed entries */
+} ef_store_build_report;
+
+ef_code ef_store_build(const ef_store_build_opts *opts, ef_store_build_report *report, ef_error *err);
+void ef_store_build_report_free(ef_store_build_report *r);
+
+/* FNV-1a 64-bit hash of a string as 16 hex digits (for fingerprints of texts). */
+void ef_hash_hex(const char *s, char out[17]);
 
 #endif

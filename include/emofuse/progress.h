@@ -25,6 +25,7 @@ void ef_progress_finish(ef_progress *p);
 void ef_interrupt_install(void);
 bool ef_interrupted(void);
 void ef_interrupt_request(void); /* for tests */
+void ef_interrupt_clear(void);   /* for tests and for reusing a process after an interruption */
 
 /* Wall-clock seconds from a monotonic clock. */
 double ef_now(void);

@@ -1,12 +1,90 @@
-/* emofuse features: not implemented yet (placeholder so the CLI builds while modules land). */
+/* emofuse features: dispatch to audio / text / stats, plus their shared helpers. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "cli/features_common.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: emofuse features <kind> [options]\n\n"
+            "  audio   36-dim acoustic LLDs of every manifest row's `audio` file\n"
+            "  text    BERT (--model DIR) or GloVe (--glove INDEX) embeddings of the `transcript` column\n"
+            "  stats   z-normalisation mean/std of a store over a list of (training) ids\n\n"
+            "Stores are safetensors files with one (T, D) tensor per utterance id; an interrupted\n"
+            "run resumes where it stopped, and unchanged utterances are never recomputed.\n"
+            "See `emofuse features <kind> --help`.\n");
+}
 
 int cmd_features(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "error: 'features' is not implemented yet\n");
-    return 2;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (cli_is_help(argv[1])) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "audio") == 0) return cmd_features_audio(argc - 1, argv + 1);
+    if (strcmp(argv[1], "text") == 0) return cmd_features_text(argc - 1, argv + 1);
+    if (strcmp(argv[1], "stats") == 0) return cmd_features_stats(argc - 1, argv + 1);
+    return cli_usage_error("features: unknown kind '%s' (audio, text or stats)", argv[1]);
+}
+
+int features_report(const char *out_path, const ef_store_build_report *r, ef_code rc, const ef_error *err)
+{
+    for (int64_t i = 0; i < r->failed; i++)
+        fprintf(stderr, "error: %s\n", r->failures && r->failures[i] ? r->failures[i] : "(no message)");
+    if (rc == EF_ERR_INTERRUPTED) {
+        fprintf(stderr, "%s\n", err->msg);
+        return 130;
+    }
+    if (rc) return cli_fail(err);
+    fprintf(stderr, "%s: %lld utterances stored (%lld reused, %lld extracted), %lld failed\n", out_path,
+            (long long)(r->reused + r->extracted), (long long)r->reused, (long long)r->extracted,
+            (long long)r->failed);
+    return r->failed ? 1 : 0;
+}
+
+ef_code features_read_ids(const char *path, char ***ids, int64_t *n, ef_error *err)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) return ef_fail(err, EF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    int64_t count = 0, alloc = 0;
+    char **list = NULL;
+    ssize_t len;
+    while ((len = getline(&line, &cap, fp)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ')) line[--len] = '\0';
+        char *s = line;
+        while (*s == ' ' || *s == '\t') s++;
+        if (!*s || *s == '#') continue;
+        if (count == alloc) {
+            alloc = alloc ? 2 * alloc : 256;
+            char **nl = realloc(list, sizeof(char *) * (size_t)alloc);
+            if (!nl) break;
+            list = nl;
+        }
+        list[count++] = strdup(s);
+    }
+    free(line);
+    fclose(fp);
+    if (count == 0) {
+        free(list);
+        return ef_fail(err, EF_ERR_FORMAT, "%s: no ids in the file", path);
+    }
+    *ids = list;
+    *n = count;
+    return EF_OK;
+}
+
+void features_free_ids(char **ids, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) free(ids[i]);
+    free(ids);
 }

@@ -102,3 +102,4 @@ void ef_interrupt_install(void)
 
 bool ef_interrupted(void) { return interrupt_flag != 0; }
 void ef_interrupt_request(void) { interrupt_flag = 1; }
+void ef_interrupt_clear(void) { interrupt_flag = 0; }

@@ -1,0 +1,241 @@
+/* Resumable, parallel construction of a feature store (see feature_store.h): reuse what
+ * is up to date, extract the rest into per-item part files, pack everything atomically. */
+#include <dirent.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emofuse/atomic_file.h"
+#include "emofuse/feature_store.h"
+#include "emofuse/parallel.h"
+#include "emofuse/progress.h"
+#include "emofuse/safetensors.h"
+
+typedef struct {
+    const ef_store_build_opts *o;
+    char *parts_dir;
+    ef_progress *progress;
+    pthread_mutex_t mu;
+    ef_store_build_report *report;
+    const int64_t *todo;
+} build_ctx;
+
+/* Ids become file names: keep [A-Za-z0-9._-], escape everything else as %XX. */
+static char *part_path(const char *dir, const char *id)
+{
+    size_t n = strlen(dir) + 3 * strlen(id) + 32;
+    char *p = malloc(n);
+    if (!p) return NULL;
+    size_t k = (size_t)snprintf(p, n, "%s/", dir);
+    for (const unsigned char *c = (const unsigned char *)id; *c; c++) {
+        int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+                 *c == '_' || *c == '-';
+        if (ok && !(c == (const unsigned char *)id && *c == '.')) p[k++] = (char)*c;
+        else k += (size_t)snprintf(p + k, n - k, "%%%02X", *c);
+    }
+    snprintf(p + k, n - k, ".safetensors");
+    return p;
+}
+
+static void add_failure(build_ctx *c, const char *msg)
+{
+    pthread_mutex_lock(&c->mu);
+    ef_store_build_report *r = c->report;
+    char **nf = realloc(r->failures, sizeof(char *) * (size_t)(r->failed + 1));
+    if (nf) {
+        r->failures = nf;
+        r->failures[r->failed] = strdup(msg);
+    }
+    r->failed++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void extract_one(void *ctx, int64_t k, int thread)
+{
+    build_ctx *c = ctx;
+    const ef_store_build_opts *o = c->o;
+    int64_t i = c->todo[k];
+    float *rows = NULL;
+    int64_t T = 0;
+    ef_error err = {0};
+    ef_code rc = o->extract(o->ctx, i, thread, &rows, &T, &err);
+    if (rc == EF_OK) {
+        char *pp = part_path(c->parts_dir, o->ids[i]);
+        ef_st_writer *w = ef_st_writer_new();
+        if (!pp || !w) rc = ef_fail(&err, EF_ERR_NOMEM, "%s: out of memory", o->ids[i]);
+        if (!rc) rc = ef_st_writer_add(w, "features", EF_DT_F32, 2, (int64_t[]){T, o->dim}, rows, &err);
+        if (!rc) rc = ef_st_writer_meta(w, "fingerprint", o->fingerprints[i], &err);
+        if (!rc) rc = ef_st_writer_meta(w, "config", o->config_json, &err);
+        if (!rc) rc = ef_st_writer_save(w, pp, &err);
+        ef_st_writer_free(w);
+        free(pp);
+    }
+    free(rows);
+    if (rc) add_failure(c, err.msg);
+    else {
+        pthread_mutex_lock(&c->mu);
+        c->report->extracted++;
+        pthread_mutex_unlock(&c->mu);
+    }
+    ef_progress_step(c->progress, 1);
+}
+
+void ef_store_build_report_free(ef_store_build_report *r)
+{
+    for (int64_t i = 0; i < r->failed; i++) free(r->failures[i]);
+    free(r->failures);
+    memset(r, 0, sizeof *r);
+}
+
+static void remove_parts(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    size_t n = strlen(dir) + 300;
+    char *p = malloc(n);
+    while (p && (e = readdir(d))) {
+        if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && e->d_name[2] == '\0'))) continue;
+        snprintf(p, n, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    free(p);
+    closedir(d);
+    rmdir(dir);
+}
+
+ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *report, ef_error *err)
+{
+    memset(report, 0, sizeof *report);
+    report->total = o->n_items;
+    ef_code rc = EF_OK;
+    build_ctx c = {.o = o, .report = report};
+    pthread_mutex_init(&c.mu, NULL);
+    size_t pl = strlen(o->out_path) + 8;
+    c.parts_dir = malloc(pl);
+    if (!c.parts_dir) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", o->out_path);
+    snprintf(c.parts_dir, pl, "%s.parts", o->out_path);
+
+    /* Old store: reusable when its config is identical and the item's fingerprint matches. */
+    ef_st_file *old = NULL;
+    json_object *old_sources = NULL;
+    if (access(o->out_path, F_OK) == 0 && ef_st_open(&old, o->out_path, NULL) == EF_OK) {
+        const char *cfg = ef_st_meta(old, "emofuse.config");
+        const char *src = ef_st_meta(old, "emofuse.sources");
+        if (!cfg || strcmp(cfg, o->config_json) != 0 || !src || !(old_sources = json_tokener_parse(src))) {
+            ef_st_close(old);
+            old = NULL;
+        }
+    }
+    const void **data = calloc((size_t)o->n_items + 1, sizeof *data);
+    int64_t *Ts = calloc((size_t)o->n_items + 1, sizeof *Ts);
+    int64_t *todo = malloc(sizeof *todo * ((size_t)o->n_items + 1));
+    ef_st_file **parts = calloc((size_t)o->n_items + 1, sizeof *parts);
+    if (!data || !Ts || !todo || !parts) {
+        rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", o->out_path);
+        goto done;
+    }
+    int64_t n_todo = 0;
+    for (int64_t i = 0; i < o->n_items; i++) {
+        json_object *fp;
+        const ef_st_tensor *t;
+        if (old && json_object_object_get_ex(old_sources, o->ids[i], &fp) &&
+            strcmp(json_object_get_string(fp), o->fingerprints[i]) == 0 && (t = ef_st_find(old, o->ids[i]))) {
+            data[i] = t->data;
+            Ts[i] = t->shape[0];
+            report->reused++;
+            continue;
+        }
+        char *pp = part_path(c.parts_dir, o->ids[i]);
+        ef_st_file *pf = NULL;
+        if (pp && access(pp, F_OK) == 0 && ef_st_open(&pf, pp, NULL) == EF_OK) {
+            const char *fp2 = ef_st_meta(pf, "fingerprint"), *cfg = ef_st_meta(pf, "config");
+            const ef_st_tensor *pt = ef_st_find(pf, "features");
+            if (fp2 && cfg && pt && strcmp(fp2, o->fingerprints[i]) == 0 && strcmp(cfg, o->config_json) == 0 &&
+                pt->ndim == 2 && pt->shape[1] == o->dim && pt->dtype == EF_DT_F32) {
+                report->reused++;
+                free(pp);
+                ef_st_close(pf);
+                continue; /* reopened below, after extraction, like fresh parts */
+            }
+            ef_st_close(pf);
+        }
+        free(pp);
+        todo[n_todo++] = i;
+    }
+
+    if (n_todo > 0) {
+        rc = ef_mkdir_p(c.parts_dir, err);
+        if (rc) goto done;
+        c.todo = todo;
+        c.progress = ef_progress_new("features", n_todo, o->progress, o->tty);
+        ef_parallel_for(n_todo, o->threads, extract_one, &c);
+        ef_progress_finish(c.progress);
+    }
+    if (ef_interrupted()) {
+        report->interrupted = 1;
+        rc = ef_fail(err, EF_ERR_INTERRUPTED,
+                     "%s: interrupted with %lld of %lld utterances done; run the same command again to resume",
+                     o->out_path, (long long)(report->reused + report->extracted), (long long)o->n_items);
+        goto done;
+    }
+
+    /* Pack: every item not taken from the old store comes from its part file. */
+    {
+        ef_st_writer *w = ef_st_writer_new();
+        json_object *sources = json_object_new_object();
+        if (!w || !sources) rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", o->out_path);
+        for (int64_t i = 0; !rc && i < o->n_items; i++) {
+            if (!data[i]) {
+                char *pp = part_path(c.parts_dir, o->ids[i]);
+                if (!pp || access(pp, F_OK) != 0 || ef_st_open(&parts[i], pp, NULL) != EF_OK) {
+                    free(pp);
+                    continue; /* failed item */
+                }
+                free(pp);
+                const ef_st_tensor *pt = ef_st_find(parts[i], "features");
+                if (!pt) continue;
+                data[i] = pt->data;
+                Ts[i] = pt->shape[0];
+            }
+            rc = ef_st_writer_add(w, o->ids[i], EF_DT_F32, 2, (int64_t[]){Ts[i], o->dim}, data[i], err);
+            json_object_object_add(sources, o->ids[i], json_object_new_string(o->fingerprints[i]));
+        }
+        char dims[32];
+        snprintf(dims, sizeof dims, "%d", o->dim);
+        if (!rc) rc = ef_st_writer_meta(w, "emofuse.kind", o->kind, err);
+        if (!rc) rc = ef_st_writer_meta(w, "emofuse.dims", dims, err);
+        if (!rc && o->columns_json) rc = ef_st_writer_meta(w, "emofuse.columns", o->columns_json, err);
+        if (!rc) rc = ef_st_writer_meta(w, "emofuse.config", o->config_json, err);
+        if (!rc)
+            rc = ef_st_writer_meta(w, "emofuse.sources",
+                                   json_object_to_json_string_ext(sources, JSON_C_TO_STRING_PLAIN), err);
+        if (!rc) rc = ef_st_writer_save(w, o->out_path, err);
+        ef_st_writer_free(w);
+        json_object_put(sources);
+        if (!rc) {
+            for (int64_t i = 0; i < o->n_items; i++) {
+                ef_st_close(parts[i]);
+                parts[i] = NULL;
+            }
+            remove_parts(c.parts_dir);
+        }
+    }
+done:
+    if (parts)
+        for (int64_t i = 0; i < o->n_items; i++) ef_st_close(parts[i]);
+    free(parts);
+    free(data);
+    free(Ts);
+    free(todo);
+    if (old_sources) json_object_put(old_sources);
+    ef_st_close(old);
+    free(c.parts_dir);
+    pthread_mutex_destroy(&c.mu);
+    return rc;
+}

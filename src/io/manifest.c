@@ -1,0 +1,121 @@
+/* Corpus manifest: CSV with `id` (+ usually `audio`, `transcript`, `emotion`, `speaker`),
+ * ids unique, audio paths resolved relative to the manifest's directory. */
+#include "emofuse/manifest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+
+struct ef_manifest {
+    ef_csv csv;
+    char *path;
+    char *dir;          /* directory of the manifest, "" for cwd */
+    int id_col, audio_col;
+    int64_t *sorted;    /* row indices sorted by id */
+};
+
+static const ef_manifest *sort_ctx;
+
+static int cmp_rows(const void *a, const void *b)
+{
+    return strcmp(ef_manifest_id(sort_ctx, *(const int64_t *)a), ef_manifest_id(sort_ctx, *(const int64_t *)b));
+}
+
+void ef_manifest_free(ef_manifest *m)
+{
+    if (!m) return;
+    ef_csv_free(&m->csv);
+    free(m->path);
+    free(m->dir);
+    free(m->sorted);
+    free(m);
+}
+
+ef_code ef_manifest_load(ef_manifest **out, const char *path, ef_error *err)
+{
+    *out = NULL;
+    ef_manifest *m = calloc(1, sizeof *m);
+    if (!m) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
+    ef_code rc = ef_csv_load(&m->csv, path, ',', err);
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    m->path = strdup(path);
+    const char *slash = strrchr(path, '/');
+    m->dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("");
+    m->id_col = ef_manifest_column(m, "id");
+    m->audio_col = ef_manifest_column(m, "audio");
+    if (m->id_col < 0) {
+        ef_manifest_free(m);
+        return ef_fail(err, EF_ERR_FORMAT, "%s: no 'id' column in the header", path);
+    }
+    m->sorted = malloc(sizeof(int64_t) * ((size_t)m->csv.rows + 1));
+    if (!m->path || !m->dir || !m->sorted) {
+        ef_manifest_free(m);
+        return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (int64_t r = 0; r < m->csv.rows; r++) {
+        m->sorted[r] = r;
+        if (ef_manifest_id(m, r)[0] == '\0') {
+            ef_manifest_free(m);
+            return ef_fail(err, EF_ERR_FORMAT, "%s: data row %lld has an empty id", path, (long long)r + 1);
+        }
+    }
+    sort_ctx = m; /* manifests are loaded from one thread (CLI start-up) */
+    qsort(m->sorted, (size_t)m->csv.rows, sizeof(int64_t), cmp_rows);
+    for (int64_t i = 1; i < m->csv.rows; i++) {
+        const char *a = ef_manifest_id(m, m->sorted[i - 1]), *b = ef_manifest_id(m, m->sorted[i]);
+        if (strcmp(a, b) == 0) {
+            rc = ef_fail(err, EF_ERR_FORMAT, "%s: id '%s' appears more than once", path, a);
+            ef_manifest_free(m);
+            return rc;
+        }
+    }
+    *out = m;
+    return EF_OK;
+}
+
+int64_t ef_manifest_rows(const ef_manifest *m) { return m->csv.rows; }
+const char *ef_manifest_path(const ef_manifest *m) { return m->path; }
+
+int ef_manifest_column(const ef_manifest *m, const char *name)
+{
+    for (int c = 0; c < m->csv.cols; c++)
+        if (strcmp(m->csv.header[c], name) == 0) return c;
+    return -1;
+}
+
+const char *ef_manifest_cell(const ef_manifest *m, int64_t row, int col)
+{
+    if (row < 0 || row >= m->csv.rows || col < 0 || col >= m->csv.cols) return "";
+    return m->csv.cells[(row + 1) * m->csv.cols + col];
+}
+
+const char *ef_manifest_id(const ef_manifest *m, int64_t row) { return ef_manifest_cell(m, row, m->id_col); }
+
+int64_t ef_manifest_find(const ef_manifest *m, const char *id)
+{
+    int64_t lo = 0, hi = m->csv.rows - 1;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(id, ef_manifest_id(m, m->sorted[mid]));
+        if (c == 0) return m->sorted[mid];
+        if (c < 0) hi = mid - 1;
+        else lo = mid + 1;
+    }
+    return -1;
+}
+
+char *ef_manifest_audio_path(const ef_manifest *m, int64_t row)
+{
+    if (m->audio_col < 0) return NULL;
+    const char *rel = ef_manifest_cell(m, row, m->audio_col);
+    if (rel[0] == '/') return strdup(rel);
+    size_t n = strlen(m->dir) + strlen(rel) + 1;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s%s", m->dir, rel);
+    return p;
+}

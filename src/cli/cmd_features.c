@@ -13,7 +13,8 @@ static void usage(FILE *out)
             "usage: emofuse features <kind> [options]\n\n"
             "  audio   36-dim acoustic LLDs of every manifest row's `audio` file\n"
             "  text    BERT (--model DIR) or GloVe (--glove INDEX) embeddings of the `transcript` column\n"
-            "  stats   z-normalisation mean/std of a store over a list of (training) ids\n\n"
+            "  stats   z-normalisation mean/std of a store over a list of (training) ids\n"
+            "  info    what a store holds (kind, dims, utterances, frames)\n\n"
             "Stores are safetensors files with one (T, D) tensor per utterance id; an interrupted\n"
             "run resumes where it stopped, and unchanged utterances are never recomputed.\n"
             "See `emofuse features <kind> --help`.\n");
@@ -32,6 +33,7 @@ int cmd_features(int argc, char **argv)
     if (strcmp(argv[1], "audio") == 0) return cmd_features_audio(argc - 1, argv + 1);
     if (strcmp(argv[1], "text") == 0) return cmd_features_text(argc - 1, argv + 1);
     if (strcmp(argv[1], "stats") == 0) return cmd_features_stats(argc - 1, argv + 1);
+    if (strcmp(argv[1], "info") == 0) return cmd_features_info(argc - 1, argv + 1);
     return cli_usage_error("features: unknown kind '%s' (audio, text or stats)", argv[1]);
 }
 

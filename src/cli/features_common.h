@@ -19,5 +19,6 @@ void features_free_ids(char **ids, int64_t n);
 int cmd_features_audio(int argc, char **argv);
 int cmd_features_text(int argc, char **argv);
 int cmd_features_stats(int argc, char **argv);
+int cmd_features_info(int argc, char **argv);
 
 #endif

@@ -48,6 +48,11 @@ void ef_norm_apply(float *rows, int64_t T, int D, const float *mean, const float
 typedef ef_code (*ef_store_extract_fn)(void *ctx, int64_t item, int thread, float **rows, int64_t *T,
                                        ef_error *err);
 
+/* Batched variant: extracts n items at once (e.g. BERT packs many texts into one GEMM).
+ * rows[k], T[k] receive item items[k]'s result; codes[k]/errs[k] its status. */
+typedef void (*ef_store_extract_batch_fn)(void *ctx, const int64_t *items, int n, int thread, float **rows,
+                                          int64_t *T, ef_code *codes, ef_error *errs);
+
 typedef struct {
     const char *out_path;
     const char *kind;          /* "audio-lld", "bert", "glove" */
@@ -62,6 +67,8 @@ typedef struct {
     int tty;                   /* -1 detect */
     ef_store_extract_fn extract; /* rows: malloc'ed (T, dim), freed by the builder */
     void *ctx;
+    ef_store_extract_batch_fn extract_batch; /* used instead of extract when not NULL */
+    int batch_size;                          /* items per extract_batch call */
 } ef_store_build_opts;
 
 typedef struct {

@@ -23,6 +23,7 @@ typedef struct {
     pthread_mutex_t mu;
     ef_store_build_report *report;
     const int64_t *todo;
+    int64_t n_todo;
 } build_ctx;
 
 /* Ids become file names: keep [A-Za-z0-9._-], escape everything else as %XX. */
@@ -55,15 +56,11 @@ static void add_failure(build_ctx *c, const char *msg)
     pthread_mutex_unlock(&c->mu);
 }
 
-static void extract_one(void *ctx, int64_t k, int thread)
+/* Writes one extracted item as a part file (or records its failure); frees rows. */
+static void finish_item(build_ctx *c, int64_t i, ef_code rc, float *rows, int64_t T, ef_error *errp)
 {
-    build_ctx *c = ctx;
     const ef_store_build_opts *o = c->o;
-    int64_t i = c->todo[k];
-    float *rows = NULL;
-    int64_t T = 0;
-    ef_error err = {0};
-    ef_code rc = o->extract(o->ctx, i, thread, &rows, &T, &err);
+    ef_error err = *errp;
     if (rc == EF_OK) {
         char *pp = part_path(c->parts_dir, o->ids[i]);
         ef_st_writer *w = ef_st_writer_new();
@@ -83,6 +80,43 @@ static void extract_one(void *ctx, int64_t k, int thread)
         pthread_mutex_unlock(&c->mu);
     }
     ef_progress_step(c->progress, 1);
+}
+
+static void extract_one(void *ctx, int64_t k, int thread)
+{
+    build_ctx *c = ctx;
+    int64_t i = c->todo[k];
+    float *rows = NULL;
+    int64_t T = 0;
+    ef_error err = {0};
+    ef_code rc = c->o->extract(c->o->ctx, i, thread, &rows, &T, &err);
+    finish_item(c, i, rc, rows, T, &err);
+}
+
+static void extract_group(void *ctx, int64_t g, int thread)
+{
+    build_ctx *c = ctx;
+    const ef_store_build_opts *o = c->o;
+    int64_t first = g * o->batch_size;
+    int n = (int)((c->n_todo - first) < o->batch_size ? (c->n_todo - first) : o->batch_size);
+    float **rows = calloc((size_t)n, sizeof *rows);
+    int64_t *T = calloc((size_t)n, sizeof *T);
+    ef_code *codes = calloc((size_t)n, sizeof *codes);
+    ef_error *errs = calloc((size_t)n, sizeof *errs);
+    if (!rows || !T || !codes || !errs) {
+        for (int k = 0; k < n; k++) {
+            ef_error e;
+            ef_fail(&e, EF_ERR_NOMEM, "%s: out of memory", o->ids[c->todo[first + k]]);
+            finish_item(c, c->todo[first + k], EF_ERR_NOMEM, NULL, 0, &e);
+        }
+    } else {
+        o->extract_batch(o->ctx, c->todo + first, n, thread, rows, T, codes, errs);
+        for (int k = 0; k < n; k++) finish_item(c, c->todo[first + k], codes[k], rows[k], T[k], &errs[k]);
+    }
+    free(rows);
+    free(T);
+    free(codes);
+    free(errs);
 }
 
 void ef_store_build_report_free(ef_store_build_report *r)
@@ -173,8 +207,11 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
         rc = ef_mkdir_p(c.parts_dir, err);
         if (rc) goto done;
         c.todo = todo;
+        c.n_todo = n_todo;
         c.progress = ef_progress_new("features", n_todo, o->progress, o->tty);
-        ef_parallel_for(n_todo, o->threads, extract_one, &c);
+        if (o->extract_batch && o->batch_size > 0)
+            ef_parallel_for((n_todo + o->batch_size - 1) / o->batch_size, o->threads, extract_group, &c);
+        else ef_parallel_for(n_todo, o->threads, extract_one, &c);
         ef_progress_finish(c.progress);
     }
     if (ef_interrupted()) {

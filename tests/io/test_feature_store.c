@@ -171,10 +171,43 @@ static void test_store_build(void)
     CHECK(ef_store_open(&s, notstore, &err) == EF_ERR_FORMAT && strstr(err.msg, "not an emofuse feature store"));
 }
 
+static void fake_batch(void *ctx, const int64_t *items, int n, int thread, float **rows, int64_t *T, ef_code *codes,
+                       ef_error *errs)
+{
+    for (int k = 0; k < n; k++) codes[k] = fake_extract(ctx, items[k], thread, &rows[k], &T[k], &errs[k]);
+}
+
+/* The batched path stores exactly what the per-item path stores. */
+static void test_store_batched(void)
+{
+    const char *ids[] = {"a", "b", "bad", "d", "e"};
+    const char *fps[] = {"1", "1", "1", "1", "1"};
+    char out[1024];
+    snprintf(out, sizeof out, "%s", tmp("batched.safetensors"));
+    fake_ctx ctx = {ids, 0, 0};
+    ef_store_build_opts o = {.out_path = out, .kind = "test", .dim = 3, .config_json = "{}", .n_items = 5,
+                             .ids = ids, .fingerprints = fps, .threads = 1, .tty = 0, .extract = NULL,
+                             .ctx = &ctx, .extract_batch = fake_batch, .batch_size = 2};
+    ef_store_build_report r;
+    ef_error err = {0};
+    CHECK(ef_store_build(&o, &r, &err) == EF_OK && r.extracted == 4 && r.failed == 1 && ctx.calls == 5);
+    ef_store_build_report_free(&r);
+    ef_store *s = NULL;
+    CHECK(ef_store_open(&s, out, &err) == EF_OK);
+    if (s) {
+        const float *rows;
+        int64_t T;
+        CHECK(ef_store_count(s) == 4);
+        CHECK(ef_store_get(s, "e", &rows, &T, &err) == EF_OK && T == 5 && rows[4 * 3 + 1] == 441.0f);
+        ef_store_close(s);
+    }
+}
+
 int main(void)
 {
     test_manifest();
     test_store_build();
+    test_store_batched();
     char h[17];
     ef_hash_hex("", h);
     CHECK(strcmp(h, "cbf29ce484222325") == 0); /* FNV-1a 64 offset basis */

@@ -1,12 +1,250 @@
-/* emofuse models: not implemented yet (placeholder so the CLI builds while modules land). */
+/* emofuse models: prepare pretrained models. `models fetch <repo>` gets config.json,
+ * vocab.txt and model.safetensors of a BERT checkpoint from the Hugging Face hub (or
+ * $EMOFUSE_HF_ENDPOINT), resumable and hash-verified (src/text/fetch.c);
+ * `models glove-index <glove.txt[.gz]>` converts GloVe text once into the memory-mapped
+ * index (src/text/glove_build.c), reading .gz through a `gzip -dc` child process. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "emofuse/fetch.h"
+#include "emofuse/glove.h"
+#include "emofuse/progress.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: emofuse models fetch <repo> [options]\n"
+            "       emofuse models glove-index <glove.txt | glove.txt.gz> [--out FILE]\n"
+            "\n"
+            "glove-index: convert GloVe vectors (\"word v1 ... vD\" per line) once into a binary\n"
+            "index that later runs memory-map (docs/glove.md). --out defaults to the input path\n"
+            "without .gz/.txt plus .efg. Prints words, dimension and duplicates on stdout.\n"
+            "\n"
+            "fetch:\n"
+            "Download config.json, vocab.txt and model.safetensors of a BERT checkpoint from\n"
+            "{endpoint}/{repo}/resolve/main/{file} (endpoint: $EMOFUSE_HF_ENDPOINT, default\n"
+            "%s). Interrupted downloads resume from <file>.part; every file is\n"
+            "verified against the hub's SHA-256 (LFS) or git blob id before it is renamed into\n"
+            "place. Private repos: set HF_TOKEN.\n"
+            "\n"
+            "  <repo>               e.g. bert-base-uncased (the paper's model)\n"
+            "  --dir DIR            output directory (default: models/<repo name>)\n"
+            "  --manifest FILE      expected hashes, sha256sum format (\"<hex>  <file>\"),\n"
+            "                       preferred to the server's headers (default: none)\n"
+            "  --retries N          extra attempts after network errors or HTTP 5xx (default: 5)\n"
+            "  --retry-delay S      first back-off in seconds, doubled each retry (default: 1)\n"
+            "  --force              download again even when a verified file is present\n"
+            "  -h, --help           this help\n"
+            "\n"
+            "Prints one line per file on stdout: <path> <bytes> <sha256:hex|sha1-git:hex|unverified> <action>\n",
+            EF_FETCH_DEFAULT_ENDPOINT);
+}
+
+typedef struct {
+    int tty;
+    double last;
+} progress_ctx;
+
+static void on_progress(void *vctx, const char *file, int64_t done, int64_t total)
+{
+    progress_ctx *p = vctx;
+    double now = ef_now();
+    int final = total >= 0 && done == total;
+    if (!p->tty && !final && now - p->last < 5.0) return;
+    p->last = now;
+    if (total > 0)
+        fprintf(stderr, "%s%s: %.1f / %.1f MB (%.0f%%)%s", p->tty ? "\r" : "", file, done / 1e6, total / 1e6,
+                100.0 * (double)done / (double)total, p->tty ? (final ? "\n" : "   ") : "\n");
+    else
+        fprintf(stderr, "%s%s: %.1f MB%s", p->tty ? "\r" : "", file, done / 1e6, p->tty ? (final ? "\n" : "   ") : "\n");
+    fflush(stderr);
+}
+
+static void on_log(void *vctx, const char *msg)
+{
+    progress_ctx *p = vctx;
+    fprintf(stderr, "%s%s\n", p->tty ? "\n" : "", msg);
+}
+
+static int cmd_fetch(int argc, char **argv)
+{
+    ef_fetch_opts o;
+    ef_fetch_opts_default(&o);
+    const char *repo = NULL, *dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--dir") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (strcmp(a, "--manifest") == 0 && i + 1 < argc) {
+            o.manifest_path = argv[++i];
+        } else if (strcmp(a, "--retries") == 0 && i + 1 < argc) {
+            long v;
+            if (!cli_parse_int("--retries", argv[++i], 0, 100, &v)) return 2;
+            o.retries = (int)v;
+        } else if (strcmp(a, "--retry-delay") == 0 && i + 1 < argc) {
+            if (!cli_parse_double("--retry-delay", argv[++i], 0, 600, &o.retry_delay_s)) return 2;
+        } else if (strcmp(a, "--force") == 0) {
+            o.force = 1;
+        } else if (a[0] == '-') {
+            return cli_usage_error("models fetch: unknown or incomplete option '%s' (see emofuse models --help)", a);
+        } else if (!repo) {
+            repo = a;
+        } else {
+            return cli_usage_error("models fetch: one repository at a time ('%s' and '%s')", repo, a);
+        }
+    }
+    if (!repo) return cli_usage_error("models fetch: which model? e.g. emofuse models fetch bert-base-uncased");
+    char dir_buf[1024];
+    if (!dir) {
+        const char *slash = strrchr(repo, '/');
+        snprintf(dir_buf, sizeof dir_buf, "models/%s", slash ? slash + 1 : repo);
+        dir = dir_buf;
+    }
+    progress_ctx pc = {isatty(fileno(stderr)), ef_now()};
+    o.progress = on_progress;
+    o.log = on_log;
+    o.ctx = &pc;
+    ef_fetch_result res[3];
+    ef_error err = {0};
+    memset(res, 0, sizeof res);
+    ef_code rc = ef_fetch_repo_files(repo, ef_fetch_bert_files, 3, dir, &o, res, &err);
+    if (rc) return cli_fail(&err);
+    for (int i = 0; i < 3; i++) {
+        const ef_fetch_result *r = &res[i];
+        printf("%s/%s\t%lld\t%s%s%s\t%s\n", dir, ef_fetch_bert_files[i], (long long)r->bytes,
+               r->verified ? r->algo : "unverified", r->verified ? ":" : "", r->verified ? r->digest : "",
+               r->skipped ? "present" : r->resumed ? "resumed" : "downloaded");
+        if (!r->verified)
+            fprintf(stderr, "warning: %s: the server gave no SHA-256/git hash: size checked only\n",
+                    ef_fetch_bert_files[i]);
+    }
+    return 0;
+}
+
+static void on_glove_progress(void *vctx, uint64_t done, uint64_t total)
+{
+    progress_ctx *p = vctx;
+    if (total)
+        fprintf(stderr, "%sglove text: %.0f / %.0f MB (%.0f%%)%s", p->tty ? "\r" : "", done / 1e6, total / 1e6,
+                100.0 * (double)done / (double)total, p->tty && done < total ? "   " : "\n");
+    else
+        fprintf(stderr, "%sglove text: %.0f MB%s", p->tty ? "\r" : "", done / 1e6, p->tty ? "   " : "\n");
+    fflush(stderr);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int cmd_glove_index(int argc, char **argv)
+{
+    const char *in_path = NULL, *out_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            out_path = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error("models glove-index: unknown or incomplete option '%s'", argv[i]);
+        } else if (!in_path) {
+            in_path = argv[i];
+        } else {
+            return cli_usage_error("models glove-index: one input file at a time");
+        }
+    }
+    if (!in_path) return cli_usage_error("models glove-index: which GloVe text file? e.g. glove.42B.300d.txt");
+    char out_buf[4096];
+    if (!out_path) {
+        size_t n = strlen(in_path);
+        if (ends_with(in_path, ".gz")) n -= 3;
+        if (n >= 4 && strncmp(in_path + n - 4, ".txt", 4) == 0) n -= 4;
+        if (n + 5 > sizeof out_buf) return cli_usage_error("models glove-index: path too long");
+        snprintf(out_buf, sizeof out_buf, "%.*s.efg", (int)n, in_path);
+        out_path = out_buf;
+    }
+    ef_error err = {0};
+    ef_glove_build_stats st;
+    progress_ctx pc = {isatty(fileno(stderr)), ef_now()};
+    ef_code rc;
+    if (ends_with(in_path, ".gz")) {
+        /* No zlib in the build: decompress with the system's gzip through a pipe. */
+        if (access(in_path, R_OK) != 0) {
+            ef_fail(&err, EF_ERR_IO, "%s: cannot open: %s", in_path, strerror(errno));
+            return cli_fail(&err);
+        }
+        int fd[2];
+        if (pipe(fd) != 0) {
+            ef_fail(&err, EF_ERR_IO, "pipe: %s", strerror(errno));
+            return cli_fail(&err);
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fd[0]);
+            dup2(fd[1], STDOUT_FILENO);
+            close(fd[1]);
+            execlp("gzip", "gzip", "-dc", "--", in_path, (char *)NULL);
+            _exit(127);
+        }
+        close(fd[1]);
+        FILE *in = pid > 0 ? fdopen(fd[0], "rb") : NULL;
+        if (!in) {
+            ef_fail(&err, EF_ERR_IO, "%s: cannot start gzip -dc", in_path);
+            close(fd[0]);
+            if (pid > 0) waitpid(pid, NULL, 0);
+            return cli_fail(&err);
+        }
+        /* Build under a side name, and rename only once gzip reported success: a truncated
+         * .gz can end exactly at a line end and still parse. */
+        char side[4200];
+        snprintf(side, sizeof side, "%s.gz-building.%ld", out_path, (long)getpid());
+        rc = ef_glove_build_stream(in, in_path, 0, side, &st, on_glove_progress, &pc, &err);
+        fclose(in); /* a still-writing gzip gets SIGPIPE after an error: fine */
+        int status = 0;
+        waitpid(pid, &status, 0);
+        if (rc == EF_OK && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+            unlink(side);
+            ef_fail(&err, EF_ERR_FORMAT, "%s: gzip -dc failed (exit %d): index not written", in_path,
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+            rc = EF_ERR_FORMAT;
+        } else if (rc == EF_OK && rename(side, out_path) != 0) {
+            unlink(side);
+            ef_fail(&err, EF_ERR_IO, "%s: cannot rename into place: %s", out_path, strerror(errno));
+            rc = EF_ERR_IO;
+        }
+    } else {
+        rc = ef_glove_build(in_path, out_path, &st, on_glove_progress, &pc, &err);
+    }
+    if (rc) return cli_fail(&err);
+    printf("%s\twords %llu\tdim %d\tduplicates %llu\tlines %llu\n", out_path, (unsigned long long)st.words, st.dim,
+           (unsigned long long)st.duplicates, (unsigned long long)st.lines);
+    fprintf(stderr, "glove-index: %.1f MB of text in %.1f s (%.1f MB/s)\n", st.bytes_in / 1e6, st.seconds,
+            st.seconds > 0 ? st.bytes_in / 1e6 / st.seconds : 0.0);
+    return 0;
+}
 
 int cmd_models(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "error: 'models' is not implemented yet\n");
-    return 2;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (cli_is_help(argv[1])) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "fetch") == 0) return cmd_fetch(argc - 1, argv + 1);
+    if (strcmp(argv[1], "glove-index") == 0) return cmd_glove_index(argc - 1, argv + 1);
+    return cli_usage_error("models: unknown action '%s' (fetch or glove-index; see emofuse models --help)", argv[1]);
 }

@@ -1,6 +1,7 @@
 /* emofuse features text: BERT or GloVe embeddings of a manifest's `transcript` column
  * into a resumable feature store (same format and behaviour as `features audio`). */
 #include <getopt.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ typedef struct {
     const ef_vocab *vocab;
     ef_bert_feat_opts bopt;
     const ef_glove *glove;
+    atomic_llong glove_tokens, glove_missing; /* for the out-of-vocabulary report */
 } text_ctx;
 
 /* BERT: one call embeds a whole batch of texts, so the encoder packs them into large GEMMs. */
@@ -68,6 +70,10 @@ static ef_code extract_glove(void *ctx, int64_t item, int thread, float **rows, 
     const char *text = ef_manifest_cell(c->m, item, c->col);
     ef_code rc = ef_glove_embed_text(c->glove, text, rows, T, &missing, err);
     if (rc) ef_error_prefix(err, "%s", ef_manifest_id(c->m, item));
+    else {
+        atomic_fetch_add(&c->glove_tokens, *T);
+        atomic_fetch_add(&c->glove_missing, missing);
+    }
     return rc;
 }
 
@@ -238,6 +244,11 @@ int cmd_features_text(int argc, char **argv)
     ef_store_build_report r;
     rc = ef_store_build(&o, &r, &err);
     int code = features_report(out, &r, rc, &err);
+    if (glove && r.extracted > 0) {
+        long long tokens = atomic_load(&ctx.glove_tokens), missing = atomic_load(&ctx.glove_missing);
+        fprintf(stderr, "%s: %lld of %lld words (%.1f%%) not in the GloVe vocabulary: zero vectors\n", out, missing,
+                tokens, tokens ? 100.0 * (double)missing / (double)tokens : 0.0);
+    }
     ef_store_build_report_free(&r);
     for (int64_t i = 0; i < n; i++) free(fps[i]);
     free(fps);

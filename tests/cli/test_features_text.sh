@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# End to end: `emofuse features text` with the tiny BERT fixture model and with a small
+# GloVe file: one row per word-piece (as `emofuse tokenize` counts them, minus [CLS] and
+# [SEP]), one row per word for GloVe with the out-of-vocabulary words reported, reuse on
+# rerun, recomputation when a transcript changes, clean errors.
+set -uo pipefail
+bin=${EMOFUSE_BIN:?}
+fix=${EMOFUSE_FIXTURES:?}
+model="$fix/bert/tiny"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+cat > "$dir/m.csv" <<'CSV'
+id,audio,transcript
+u1,x.wav,a cab bad
+u2,x.wav,"Hello, dad!"
+u3,x.wav,
+CSV
+"$bin" features text --manifest "$dir/m.csv" --out "$dir/bert.safetensors" --model "$model" --layers 0:3 -q \
+  2> "$dir/err" || fail "bert features: $(cat "$dir/err")"
+"$bin" features info "$dir/bert.safetensors" --ids > "$dir/info"
+grep -q "^kind: bert" "$dir/info" || fail "kind"
+grep -q "^dims: 32" "$dir/info" || fail "dims"
+for id in u1 u2; do
+  text=$(awk -F, -v id=$id '$1==id{sub(/^[^,]*,[^,]*,/, ""); gsub(/"/, ""); print}' "$dir/m.csv")
+  n_ids=$("$bin" tokenize --vocab "$model/vocab.txt" "$text" | wc -w)
+  rows=$(awk -v id=$id '$1==id{print $2}' "$dir/info")
+  [[ $rows -eq $((n_ids - 2)) ]] || fail "$id: $rows rows but $n_ids ids (with CLS/SEP)"
+done
+[[ $(awk '$1=="u3"{print $2}' "$dir/info") -eq 0 ]] || fail "empty transcript should give 0 rows"
+
+"$bin" features text --manifest "$dir/m.csv" --out "$dir/bert.safetensors" --model "$model" --layers 0:3 -q \
+  2> "$dir/err" || fail "rerun"
+grep -q "(3 reused, 0 extracted)" "$dir/err" || fail "rerun did not reuse: $(cat "$dir/err")"
+sed -i 's/a cab bad/a bad cab dab/' "$dir/m.csv"
+"$bin" features text --manifest "$dir/m.csv" --out "$dir/bert.safetensors" --model "$model" --layers 0:3 -q \
+  2> "$dir/err" || fail "changed text"
+grep -q "(2 reused, 1 extracted)" "$dir/err" || fail "changed transcript not recomputed: $(cat "$dir/err")"
+
+# GloVe: 3-d vectors for a few words; "cab" and "dad" are not among them.
+cat > "$dir/glove.txt" <<'TXT'
+a 0.1 0.2 0.3
+bad 1 2 3
+dab -1 -2 -3
+hello 0.5 0.5 0.5
+, 0 0 1
+! 0 1 0
+TXT
+"$bin" features text --manifest "$dir/m.csv" --out "$dir/glove.safetensors" --glove "$dir/glove.txt" -q \
+  2> "$dir/err" || fail "glove features: $(cat "$dir/err")"
+grep -q "2 of 8 words (25.0%) not in the GloVe vocabulary" "$dir/err" || fail "OOV report: $(cat "$dir/err")"
+[[ -s "$dir/glove.txt.efidx" ]] || fail "index not built next to the text file"
+"$bin" features info "$dir/glove.safetensors" --ids > "$dir/ginfo"
+grep -q "^dims: 3" "$dir/ginfo" || fail "glove dims"
+[[ $(awk '$1=="u1"{print $2}' "$dir/ginfo") -eq 4 ]] || fail "u1 should have 4 words"
+[[ $(awk '$1=="u2"{print $2}' "$dir/ginfo") -eq 4 ]] || fail "u2 should have 4 tokens (hello , dad !)"
+
+"$bin" features text --manifest "$dir/m.csv" --out "$dir/x.safetensors" --model "$dir/nomodel" 2> "$dir/err"
+[[ $? -eq 1 ]] || fail "missing model exit code"
+grep -q "^error: .*nomodel" "$dir/err" || fail "missing model message: $(cat "$dir/err")"
+[[ -e "$dir/x.safetensors" ]] && fail "output written after failure"
+"$bin" features text --manifest "$dir/m.csv" --out "$dir/x.safetensors" 2>/dev/null
+[[ $? -eq 2 ]] || fail "no --model/--glove should be a usage error"
+echo ok

@@ -32,16 +32,29 @@ void ef_conv1d_forward(float *out, const float *inp, const float *w, const float
                        int B, int C, int OC, int K);
 void ef_conv1d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const int64_t *offsets, int B, int C, int OC, int K);
+/* The two functions above allocate a scratch column buffer per call (malloc; abort on
+ * failure). The _ws variants take it from the caller instead: `work` must hold
+ * ef_conv1d_workspace_floats(N, C, K) floats, N = offsets[B] - offsets[0]; it is
+ * overwritten. Results are bit-identical to the allocating versions. */
+int64_t ef_conv1d_workspace_floats(int64_t N, int C, int K);
+void ef_conv1d_forward_ws(float *out, float *work, const float *inp, const float *w, const float *b,
+                          const int64_t *offsets, int B, int C, int OC, int K);
+void ef_conv1d_backward_ws(float *dinp, float *dw, float *db, float *work, const float *dout, const float *inp,
+                           const float *w, const int64_t *offsets, int B, int C, int OC, int K);
 
+/* ReLU, branch-free. NaN propagates (stays NaN), -0 gives +0. In place (out == inp) allowed. */
 void ef_relu_forward(float *out, const float *inp, int64_t n);
-/* Uses the forward output (out > 0) as the mask; in-place (dinp == dout) is allowed. */
+/* Uses the forward output (out > 0) as the mask. dinp += masked dout; in place
+ * (dinp == dout) instead SETS dinp to the masked gradient. */
 void ef_relu_backward(float *dinp, const float *dout, const float *out, int64_t n);
 
 /* Batch normalisation over the N valid rows, per channel (Keras defaults momentum 0.99,
  * eps 1e-3). Training: normalise with the batch mean and biased variance, save mean and
- * rstd (C) for backward, and update running statistics
- *   running = momentum * running + (1 - momentum) * batch
- * (the variance update uses the unbiased batch variance N/(N-1), as TensorFlow does).
+ * rstd = 1/sqrt(var + eps) (C) for backward, and update running statistics as Keras does
+ *   running -= (running - batch) * (1 - momentum)
+ * with the BIASED batch variance (tf.keras BatchNormalization removes the fused kernel's
+ * Bessel correction before the update; PyTorch would use the unbiased one). running_mean
+ * / running_var may be NULL (no update). Requires N >= 1.
  * Inference: normalise with the running statistics. */
 void ef_batchnorm_forward_train(float *out, float *mean, float *rstd, float *running_mean, float *running_var,
                                 const float *inp, const float *gamma, const float *beta, int64_t N, int C,
@@ -52,35 +65,41 @@ void ef_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
                            const float *gamma, const float *mean, const float *rstd, int64_t N, int C);
 
 /* Inverted dropout: keep with probability 1-rate, scale kept values by 1/(1-rate).
- * mask (n) records kept elements (1) so backward and tests can replay it. rng is the
- * explicit generator state; rate 0 copies. */
+ * mask (n) records kept elements (1) so backward and tests can replay it (forward may
+ * take mask NULL when no backward follows). rng is the explicit generator state: one
+ * ef_rng_uniform draw per element, element i kept iff draw >= rate. rate 0 copies and
+ * draws nothing; rate 1 drops everything. In-place (out == inp) is allowed. */
 void ef_dropout_forward(float *out, uint8_t *mask, const float *inp, int64_t n, float rate, ef_rng *rng);
 void ef_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, int64_t n, float rate);
 
-/* Masked mean pooling over time: out (B, C) = mean of each sequence's rows. */
+/* Masked mean pooling over time: out (B, C) = mean of each sequence's rows (an empty
+ * sequence gives zeros). */
 void ef_meanpool_forward(float *out, const float *inp, const int64_t *offsets, int B, int C);
 void ef_meanpool_backward(float *dinp, const float *dout, const int64_t *offsets, int B, int C);
 
-/* Concatenate along channels: out (N, C1+C2) = [a (N,C1) | b (N,C2)]. */
+/* Concatenate along channels: out (N, C1+C2) = [a (N,C1) | b (N,C2)]; da/db may be NULL. */
 void ef_concat_forward(float *out, const float *a, const float *b, int64_t N, int C1, int C2);
 void ef_concat_backward(float *da, float *db, const float *dout, int64_t N, int C1, int C2);
 
-/* Row-wise softmax, numerically stable. */
+/* Row-wise softmax, numerically stable (max subtracted, sums in double). */
 void ef_softmax_forward(float *probs, const float *logits, int64_t N, int K);
 
 /* Class-weighted softmax cross-entropy, averaged as Keras does with class_weight:
  *   loss = sum_b w[y_b] * (-log p_b[y_b]) / B
  * probs (B,K) is written (softmax of logits); dlogits (B,K) is SET (not added) to the
- * gradient of loss w.r.t. logits. class_w (K) may be NULL (all 1). Returns the loss. */
+ * gradient of loss w.r.t. logits. class_w (K) may be NULL (all 1). probs or dlogits may
+ * be NULL (evaluation). Labels must be in [0, K). Returns the loss. */
 float ef_weighted_xent_forward_backward(float *probs, float *dlogits, const float *logits, const int32_t *labels,
                                         const float *class_w, int B, int K);
 
 /* Inverse-frequency class weights from training labels, normalised so that the weights
- * average to 1 over the training samples (w_k = n / (K * n_k)); classes absent from
- * the training labels get weight 0. */
+ * average to 1 over the training samples: w_k = n / (K_present * n_k) (= n / (K * n_k)
+ * when every class occurs; scikit-learn's 'balanced' over the classes seen). Classes
+ * absent from the training labels get weight 0; labels outside [0, K) are ignored. */
 void ef_class_weights(float *w, const int32_t *labels, int64_t n, int K);
 
-/* Glorot/Xavier uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)). */
+/* Glorot/Xavier uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)), one ef_rng_uniform
+ * draw per weight in order. Keras conv kernels: fan_in = C*K, fan_out = OC*K. */
 void ef_glorot_uniform(float *w, int64_t n, int fan_in, int fan_out, ef_rng *rng);
 
 #endif

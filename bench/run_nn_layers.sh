@@ -10,7 +10,7 @@ K=${4:-3}
 steps=${5:-20}
 threads=${6:-1}
 here=$(dirname "$0")
-c_out=$(OPENBLAS_NUM_THREADS=$threads /usr/bin/time -v "$build/bench_nn_layers" "$B" "$F" "$K" "$steps" 2>"${TMPDIR:-/tmp}/bench_nn_c.err")
+c_out=$(OPENBLAS_NUM_THREADS=$threads /usr/bin/time -v "$build/bench/bench_nn_layers" "$B" "$F" "$K" "$steps" 2>"${TMPDIR:-/tmp}/bench_nn_c.err")
 echo "$c_out"
 grep "Maximum resident" "${TMPDIR:-/tmp}/bench_nn_c.err" | sed 's/^\s*/emofuse  /'
 t_out=$(OMP_NUM_THREADS=$threads /usr/bin/time -v /usr/bin/python3 "$here/bench_nn_layers_torch.py" "$B" "$F" "$K" "$steps" "$threads" 2>"${TMPDIR:-/tmp}/bench_nn_t.err")

@@ -11,7 +11,9 @@
 /* Decode WAV/FLAC/OGG/AIFF (anything libsndfile reads) at any rate and channel count,
  * mix to mono (channel mean) and resample to target_rate with libsoxr (high quality).
  * *samples is malloc'ed, values in [-1, 1] (int16 full scale = 32767). An empty file
- * gives *n = 0 and EF_OK. Errors name the path and the cause. */
+ * (valid header, no frames) gives *n = 0 and EF_OK with a 1-element buffer to free; a
+ * 0-byte file is an error. Memory: the output samples plus a few 4096-frame blocks.
+ * Errors name the path and the cause ("<path>: <cause>"). */
 ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_t *n, ef_error *err);
 
 #define EF_LLD_BASE_DIMS 18

@@ -28,8 +28,14 @@ ef_code ef_lld_params_check(const ef_lld_params *p, ef_error *err)
         return ef_fail(err, EF_ERR_ARG, "sample_rate: %d Hz is outside [8000, 192000]", p->sample_rate);
     if (!(p->frame_step > 0 && p->frame_step <= 1.0))
         return ef_fail(err, EF_ERR_ARG, "frame_step: %g s is outside (0, 1]", p->frame_step);
+    if (p->frame_step * p->sample_rate < 1.0)
+        return ef_fail(err, EF_ERR_ARG, "frame_step: %g s is shorter than one sample at %d Hz", p->frame_step,
+                       p->sample_rate);
     if (!(p->frame_size >= p->frame_step && p->frame_size <= 1.0))
         return ef_fail(err, EF_ERR_ARG, "frame_size: %g s must be in [frame_step, 1]", p->frame_size);
+    if (p->frame_size * p->sample_rate < 16.0)
+        return ef_fail(err, EF_ERR_ARG, "frame_size: %g s is shorter than 16 samples at %d Hz", p->frame_size,
+                       p->sample_rate);
     if (!(p->pitch_frame_size >= p->frame_step && p->pitch_frame_size <= 1.0))
         return ef_fail(err, EF_ERR_ARG, "pitch_frame_size: %g s must be in [frame_step, 1]", p->pitch_frame_size);
     if (p->smooth_window < 1 || p->smooth_window > 99 || p->smooth_window % 2 == 0)

@@ -1,12 +1,95 @@
-/* emofuse lld: not implemented yet (placeholder so the CLI builds while modules land). */
+/* emofuse lld: print the 36 acoustic LLDs of one audio file as ';'-separated CSV on stdout.
+ * Header: frameTime then ef_lld_name(0..35); one row per 10 ms frame, frameTime = t * step
+ * in seconds. This format is compared with openSMILE by the acceptance checks: keep it
+ * stable. Nothing is printed on stdout unless the whole file was processed. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "emofuse/audio.h"
+
+static void usage(FILE *out, const ef_lld_params *d)
+{
+    fprintf(out,
+            "usage: emofuse lld [options] FILE\n\n"
+            "Print the 36 acoustic low-level descriptors (openSMILE ComParE-style F0, jitter, shimmer,\n"
+            "logHNR, loudness, MFCC 1-13, and their deltas) of one audio file as ';'-separated CSV.\n"
+            "Any format libsndfile reads; mixed to mono and resampled to %d Hz.\n\n"
+            "options:\n"
+            "  -s, --frame-step SEC        hop between frames (default %g)\n"
+            "  -f, --frame-size SEC        spectral window for loudness and MFCC (default %g)\n"
+            "  -p, --pitch-frame-size SEC  pitch / voice-quality window (default %g)\n"
+            "  -m, --smooth N              moving-average window in frames, odd, 1 = off (default %d)\n"
+            "  -d, --delta N               delta regression half-window in frames (default %d)\n"
+            "  -h, --help                  show this help\n",
+            d->sample_rate, d->frame_step, d->frame_size, d->pitch_frame_size, d->smooth_window, d->delta_window);
+}
+
+static bool is_opt(const char *a, const char *short_name, const char *long_name)
+{
+    return strcmp(a, short_name) == 0 || strcmp(a, long_name) == 0;
+}
+
+static int print_csv(const float *x, int64_t T, double step)
+{
+    static char buf[1 << 16];
+    setvbuf(stdout, buf, _IOFBF, sizeof buf);
+    fputs("frameTime", stdout);
+    for (int c = 0; c < EF_LLD_DIMS; c++) printf(";%s", ef_lld_name(c));
+    putchar('\n');
+    for (int64_t t = 0; t < T; t++) {
+        printf("%.6f", (double)t * step);
+        for (int c = 0; c < EF_LLD_DIMS; c++) printf(";%.7g", (double)x[t * EF_LLD_DIMS + c]);
+        putchar('\n');
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "error: stdout: write failed\n");
+        return 1;
+    }
+    return 0;
+}
 
 int cmd_lld(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "error: 'lld' is not implemented yet\n");
-    return 2;
+    ef_lld_params p = ef_lld_default_params();
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            usage(stdout, &p);
+            return 0;
+        }
+        const bool has_value = i + 1 < argc;
+        long v = 0;
+        if (is_opt(a, "-s", "--frame-step") && has_value) {
+            if (!cli_parse_double(a, argv[++i], 0.001, 1.0, &p.frame_step)) return 2;
+        } else if (is_opt(a, "-f", "--frame-size") && has_value) {
+            if (!cli_parse_double(a, argv[++i], 0.001, 1.0, &p.frame_size)) return 2;
+        } else if (is_opt(a, "-p", "--pitch-frame-size") && has_value) {
+            if (!cli_parse_double(a, argv[++i], 0.001, 1.0, &p.pitch_frame_size)) return 2;
+        } else if (is_opt(a, "-m", "--smooth") && has_value) {
+            if (!cli_parse_int(a, argv[++i], 1, 99, &v)) return 2;
+            p.smooth_window = (int)v;
+        } else if (is_opt(a, "-d", "--delta") && has_value) {
+            if (!cli_parse_int(a, argv[++i], 1, 50, &v)) return 2;
+            p.delta_window = (int)v;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return cli_usage_error("lld: unknown option or missing value: '%s' (see emofuse lld --help)", a);
+        } else if (path) {
+            return cli_usage_error("lld: exactly one FILE expected, got '%s' and '%s'", path, a);
+        } else {
+            path = a;
+        }
+    }
+    if (!path) return cli_usage_error("lld: missing FILE (see emofuse lld --help)");
+    ef_error err = {0};
+    if (ef_lld_params_check(&p, &err)) return cli_usage_error("lld: %s", err.msg);
+
+    float *x = NULL;
+    int64_t T = 0;
+    if (ef_lld_file(&p, path, &x, &T, &err)) return cli_fail(&err);
+    int rc = print_csv(x, T, p.frame_step);
+    free(x);
+    return rc;
 }

@@ -1,0 +1,196 @@
+/* ef_audio_load: any libsndfile-readable file -> mono float samples at the target rate.
+ *
+ * The file is read in blocks of EF_DECODE_BLOCK frames, mixed down to mono (channel mean)
+ * and, when its rate differs, streamed through libsoxr (high quality). Memory is bounded by
+ * the output samples: the output array is sized once from the header's frame count (it only
+ * grows if a file reports fewer frames than it holds) and trimmed at the end; everything
+ * else is a few blocks.
+ *
+ * Scaling: libsndfile maps integer PCM to [-1, 1) by dividing by 2^(bits-1); openSMILE (and
+ * the acoustic spec) divide int16 by 32767, so integer formats are rescaled by 32768/32767,
+ * which makes an int16 value v come out as exactly v / 32767 (rounded to float). Float and
+ * compressed formats (Vorbis, ...) are kept as decoded. */
+#include <errno.h>
+#include <math.h>
+#include <sndfile.h>
+#include <soxr.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "emofuse/audio.h"
+
+#define EF_DECODE_BLOCK 4096
+
+typedef struct {
+    float *data;
+    int64_t n, cap;
+} sample_buf;
+
+static bool buf_append(sample_buf *b, const float *x, int64_t k)
+{
+    if (b->n + k > b->cap) {
+        int64_t cap = b->cap + b->cap / 2;
+        if (cap < b->n + k) cap = b->n + k;
+        if (cap < 1024) cap = 1024;
+        float *d = realloc(b->data, (size_t)cap * sizeof(float));
+        if (!d) return false;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->n, x, (size_t)k * sizeof(float));
+    b->n += k;
+    return true;
+}
+
+static bool is_integer_pcm(int format)
+{
+    switch (format & SF_FORMAT_SUBMASK) {
+    case SF_FORMAT_PCM_S8:
+    case SF_FORMAT_PCM_U8:
+    case SF_FORMAT_PCM_16:
+    case SF_FORMAT_PCM_24:
+    case SF_FORMAT_PCM_32:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Feed k mono samples (x may be NULL with k = 0 to flush) through the resampler,
+ * appending everything it produces. */
+static ef_code resample_push(soxr_t rs, const float *x, size_t k, float *obuf, size_t ocap, sample_buf *out,
+                             const char *path, ef_error *err)
+{
+    size_t used = 0;
+    for (;;) {
+        size_t idone = 0, odone = 0;
+        soxr_error_t e = soxr_process(rs, x ? x + used : NULL, x ? k - used : 0, &idone, obuf, ocap, &odone);
+        if (e) return ef_fail(err, EF_ERR_FORMAT, "%s: resampling failed: %s", path, e);
+        if (odone && !buf_append(out, obuf, (int64_t)odone))
+            return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory for the decoded samples", path);
+        used += idone;
+        if (x && used >= k && odone < ocap) return EF_OK;
+        if (!x && odone == 0) return EF_OK;
+    }
+}
+
+ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_t *n, ef_error *err)
+{
+    *samples = NULL;
+    *n = 0;
+    if (target_rate < 1000 || target_rate > 768000)
+        return ef_fail(err, EF_ERR_ARG, "%s: target rate %d Hz is outside [1000, 768000]", path, target_rate);
+    struct stat st;
+    if (stat(path, &st) != 0) return ef_fail(err, EF_ERR_IO, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return ef_fail(err, EF_ERR_IO, "%s: is a directory, not an audio file", path);
+    if (S_ISREG(st.st_mode) && st.st_size == 0)
+        return ef_fail(err, EF_ERR_FORMAT, "%s: empty file (0 bytes), not an audio file", path);
+
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf) return ef_fail(err, EF_ERR_FORMAT, "%s: %s", path, sf_strerror(NULL));
+    if (info.channels < 1 || info.samplerate < 1) {
+        sf_close(sf);
+        return ef_fail(err, EF_ERR_FORMAT, "%s: invalid header (%d channels, %d Hz)", path, info.channels,
+                       info.samplerate);
+    }
+
+    ef_code rc = EF_OK;
+    const int ch = info.channels;
+    const bool resample = info.samplerate != target_rate;
+    const double ratio = (double)target_rate / info.samplerate;
+    const double scale = is_integer_pcm(info.format) ? 32768.0 / 32767.0 : 1.0;
+    sample_buf out = {0};
+    soxr_t rs = NULL;
+    float *block = malloc(sizeof(float) * EF_DECODE_BLOCK * (size_t)ch);
+    float *mono = malloc(sizeof(float) * EF_DECODE_BLOCK);
+    size_t ocap = (size_t)ceil(EF_DECODE_BLOCK * ratio) + 256;
+    float *obuf = resample ? malloc(sizeof(float) * ocap) : NULL;
+    if (!block || !mono || (resample && !obuf)) {
+        rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+
+    /* Size the output once from the header so the array is never reallocated (and never
+     * briefly held twice) on the normal path. */
+    if (info.frames > 0 && info.frames < ((sf_count_t)1 << 40)) {
+        int64_t want = resample ? (int64_t)ceil((double)info.frames * ratio) + 64 : (int64_t)info.frames;
+        out.data = malloc((size_t)want * sizeof(float));
+        if (!out.data) {
+            rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory for %lld samples", path, (long long)want);
+            goto done;
+        }
+        out.cap = want;
+    }
+    if (resample) {
+        soxr_error_t e = NULL;
+        soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+        soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+        rs = soxr_create((double)info.samplerate, (double)target_rate, 1, &e, &io, &q, NULL);
+        if (!rs || e) {
+            rc = ef_fail(err, EF_ERR_FORMAT, "%s: cannot resample %d -> %d Hz: %s", path, info.samplerate,
+                         target_rate, e ? e : "soxr_create failed");
+            goto done;
+        }
+    }
+
+    int64_t frame_index = 0;
+    for (;;) {
+        sf_count_t got = sf_readf_float(sf, block, EF_DECODE_BLOCK);
+        if (got <= 0) break;
+        for (sf_count_t i = 0; i < got; i++) {
+            double s = 0;
+            for (int c = 0; c < ch; c++) s += block[i * ch + c];
+            double v = s / ch * scale;
+            if (!isfinite(v)) {
+                rc = ef_fail(err, EF_ERR_FORMAT, "%s: sample frame %lld is NaN or infinite", path,
+                             (long long)(frame_index + i));
+                goto done;
+            }
+            mono[i] = (float)v;
+        }
+        frame_index += got;
+        if (resample)
+            rc = resample_push(rs, mono, (size_t)got, obuf, ocap, &out, path, err);
+        else if (!buf_append(&out, mono, got))
+            rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory for the decoded samples", path);
+        if (rc) goto done;
+    }
+    if (sf_error(sf) != SF_ERR_NO_ERROR) {
+        rc = ef_fail(err, EF_ERR_FORMAT, "%s: decoding failed after %lld frames: %s", path, (long long)frame_index,
+                     sf_strerror(sf));
+        goto done;
+    }
+    if (resample && frame_index > 0) {
+        rc = resample_push(rs, NULL, 0, obuf, ocap, &out, path, err);
+        if (rc) goto done;
+    }
+
+    /* Trim to the exact length; keep a valid (non-NULL) pointer even for n = 0. */
+    if (out.n == 0) {
+        free(out.data);
+        out.data = malloc(sizeof(float));
+        if (!out.data) {
+            rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
+            goto done;
+        }
+    } else if (out.n < out.cap) {
+        float *d = realloc(out.data, (size_t)out.n * sizeof(float));
+        if (d) out.data = d;
+    }
+    *samples = out.data;
+    *n = out.n;
+    out.data = NULL;
+
+done:
+    if (rs) soxr_delete(rs);
+    sf_close(sf);
+    free(block);
+    free(mono);
+    free(obuf);
+    free(out.data);
+    return rc;
+}

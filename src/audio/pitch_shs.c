@@ -1,0 +1,373 @@
+/* Subharmonic-summation (SHS) pitch candidates per 60 ms frame, following openSMILE's
+ * ComParE chain cWindower(gauss) -> cTransformFFT -> cFFTmagphase -> cSpecScale(peak
+ * enhancement, smoothing, spline onto an octave axis, auditory weighting) ->
+ * cPitchShs(greedy peaks) -> cPitchBase (range filter, best score first). Written from the algorithm description;
+ * see docs/acoustic-pitch.md.
+ *
+ * Speed: everything that depends only on the frame size (window, spline system on the
+ * log-frequency axis, interpolation positions, auditory weights, harmonic shifts) is
+ * built once in ef_shs_create; a frame then costs one 1024-point real FFT plus a few
+ * linear passes over 513 points. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fftw3.h>
+
+#include "audio/fft.h"
+#include "audio/pitch.h"
+
+#define SHS_N_HARMONICS 15
+#define SHS_COMPRESSION 0.85
+#define SHS_MIN_F 25.0  /* lowest frequency of the octave axis */
+#define GAUSS_SIGMA 0.4
+
+struct ef_shs {
+    int n;       /* samples per frame (960) */
+    int nfft;    /* FFT length, next power of two (1024) */
+    int nmag;    /* magnitude bins nfft/2 + 1 = points on the octave axis (513) */
+    int pad;     /* symmetric zero padding in front of the frame */
+    double f0_min, f0_max;
+    fftwf_plan plan; /* shared (fft.c), executed with the new-array interface */
+    float *fin;      /* (nfft) windowed, zero-padded frame, fftwf_malloc'ed */
+    fftwf_complex *fout; /* (nmag) */
+    double *win;     /* (n) Gaussian window */
+    /* natural cubic spline over the log2-frequency positions of the FFT bins */
+    double *xt;      /* (nmag) log2 frequency of bin i (bin 0 extrapolated) */
+    double *inv_h;   /* (nmag) 1 / (xt[i+1] - xt[i]) */
+    double *u_prev;  /* (nmag) forward elimination: u[i] = d_i u_d[i] - u_prev[i] u[i-1] */
+    double *u_d;
+    double *y2c;      /* back-substitution factors (sig - 1) / p */
+    /* interpolation at the equally spaced octave-axis points */
+    int *klo;         /* (nmag) left knot of point k */
+    double *ca, *cb, *cc, *cd; /* y = ca*y[klo] + cb*y[klo+1] + cc*y2[klo] + cd*y2[klo+1] */
+    double *audw;     /* (nmag) auditory weighting */
+    int shift[SHS_N_HARMONICS + 1]; /* octave-axis shift of harmonic h */
+    float fmin_t, fstep_t;          /* axis origin and step (log2 Hz), as openSMILE keeps them */
+    /* per-frame work */
+    double *y, *y2, *u;  /* (nmag) */
+    float *spec;         /* (nmag) octave-scale spectrum */
+    float *ss;           /* (nmag) SHS sum spectrum */
+    int *posmax;         /* (nmag) peak positions for enhancement */
+};
+
+void ef_shs_free(ef_shs *s)
+{
+    if (!s) return;
+    fftwf_free(s->fin);
+    fftwf_free(s->fout);
+    free(s->win);
+    free(s->xt);
+    free(s->inv_h);
+    free(s->u_prev);
+    free(s->u_d);
+    free(s->y2c);
+    free(s->klo);
+    free(s->ca);
+    free(s->cb);
+    free(s->cc);
+    free(s->cd);
+    free(s->audw);
+    free(s->y);
+    free(s->y2);
+    free(s->u);
+    free(s->spec);
+    free(s->ss);
+    free(s->posmax);
+    free(s);
+}
+
+int ef_shs_frame_len(const ef_shs *s) { return s->n; }
+
+ef_code ef_shs_create(ef_shs **out, const ef_lld_params *p, ef_error *err)
+{
+    *out = NULL;
+    int n = (int)lround(p->pitch_frame_size * p->sample_rate);
+    if (n < 16) return ef_fail(err, EF_ERR_ARG, "pitch_frame_size: %g s is under 16 samples", p->pitch_frame_size);
+    int nfft = ef_fft_size_for(n);
+    int nmag = nfft / 2 + 1;
+    ef_shs *s = calloc(1, sizeof(*s));
+    if (!s) return ef_fail(err, EF_ERR_NOMEM, "pitch: out of memory");
+    s->n = n;
+    s->nfft = nfft;
+    s->nmag = nmag;
+    s->pad = (nfft - n) / 2;
+    s->f0_min = p->f0_min;
+    s->f0_max = p->f0_max;
+    size_t m = (size_t)nmag;
+    s->fin = fftwf_malloc(sizeof(float) * (size_t)nfft);
+    s->fout = fftwf_malloc(sizeof(fftwf_complex) * m);
+    s->win = malloc(sizeof(double) * (size_t)n);
+    s->xt = malloc(sizeof(double) * m);
+    s->inv_h = calloc(m, sizeof(double));
+    s->u_prev = calloc(m, sizeof(double));
+    s->u_d = calloc(m, sizeof(double));
+    s->y2c = calloc(m, sizeof(double));
+    s->klo = malloc(sizeof(int) * m);
+    s->ca = malloc(sizeof(double) * m);
+    s->cb = malloc(sizeof(double) * m);
+    s->cc = malloc(sizeof(double) * m);
+    s->cd = malloc(sizeof(double) * m);
+    s->audw = malloc(sizeof(double) * m);
+    s->y = malloc(sizeof(double) * m);
+    s->y2 = malloc(sizeof(double) * m);
+    s->u = malloc(sizeof(double) * m);
+    s->spec = malloc(sizeof(float) * m);
+    s->ss = malloc(sizeof(float) * m);
+    s->posmax = malloc(sizeof(int) * (m + 2));
+    if (!s->fin || !s->fout || !s->win || !s->xt || !s->inv_h || !s->u_prev || !s->u_d ||
+        !s->y2c || !s->klo || !s->ca || !s->cb || !s->cc || !s->cd || !s->audw || !s->y || !s->y2 || !s->u ||
+        !s->spec || !s->ss || !s->posmax) {
+        ef_shs_free(s);
+        return ef_fail(err, EF_ERR_NOMEM, "pitch: out of memory");
+    }
+    /* FFTW's planner is not thread-safe: plans come from the audio module's shared,
+     * mutex-guarded cache (fft.c) and are only executed here */
+    ef_code rc = ef_fft_r2c_plan(nfft, &s->plan, err);
+    if (rc) {
+        ef_shs_free(s);
+        return rc;
+    }
+
+    /* Gaussian window exp(-0.5 ((i - (N-1)/2) / (sigma (N-1)/2))^2) */
+    double half = (n - 1) / 2.0;
+    for (int i = 0; i < n; i++) {
+        double t = (i - half) / (GAUSS_SIGMA * half);
+        s->win[i] = exp(-0.5 * t * t);
+    }
+
+    /* Octave axis: bin i sits at log2(i * df); bin 0 (DC) is linearly extrapolated
+     * as openSMILE does. Target points equally spaced from log2(25 Hz) to log2(fs/2). */
+    double df = (double)p->sample_rate / nfft;
+    for (int i = 1; i < nmag; i++) s->xt[i] = log2(i * df);
+    s->xt[0] = 2.0 * s->xt[1] - s->xt[2];
+    double max_f = df * (nmag - 1);
+    double fmin_t = log2(SHS_MIN_F), fmax_t = log2(max_f);
+    double dft = (fmax_t - fmin_t) / (nmag - 1);
+
+    /* Natural spline: the tridiagonal elimination only depends on the knots. */
+    for (int i = 0; i + 1 < nmag; i++) s->inv_h[i] = 1.0 / (s->xt[i + 1] - s->xt[i]);
+    {
+        double y2prev = 0.0;
+        for (int i = 1; i + 1 < nmag; i++) {
+            double sg = (s->xt[i] - s->xt[i - 1]) / (s->xt[i + 1] - s->xt[i - 1]);
+            double pp = sg * y2prev + 2.0;
+            s->u_prev[i] = sg / pp;
+            s->u_d[i] = 6.0 / (s->xt[i + 1] - s->xt[i - 1]) / pp;
+            s->y2c[i] = (sg - 1.0) / pp;
+            y2prev = s->y2c[i];
+        }
+    }
+    for (int k = 0; k < nmag; k++) {
+        double x = fmin_t + k * dft;
+        /* bisection: largest klo with xt[klo] <= x, clamped to [0, nmag-2] */
+        int lo = 0, hi = nmag - 1;
+        while (hi - lo > 1) {
+            int mid = (lo + hi) / 2;
+            if (s->xt[mid] > x) hi = mid;
+            else lo = mid;
+        }
+        double h = s->xt[hi] - s->xt[lo];
+        double a = (s->xt[hi] - x) / h, b = (x - s->xt[lo]) / h;
+        s->klo[k] = lo;
+        s->ca[k] = a;
+        s->cb[k] = b;
+        s->cc[k] = (a * a * a - a) * h * h / 6.0;
+        s->cd[k] = (b * b * b - b) * h * h / 6.0;
+    }
+
+    /* openSMILE hands the SHS stage points-per-octave and the axis as floats */
+    double n_oct = log2(max_f / SHS_MIN_F);
+    float ppo = (float)(nmag / n_oct);
+    double atan_s = ppo * log2(65.0 / 50.0) - 1.0;
+    for (int k = 0; k < nmag; k++) s->audw[k] = 0.5 + atan(3.0 * (k + 1 - atan_s) / ppo) / M_PI;
+    for (int h = 2; h <= SHS_N_HARMONICS; h++) s->shift[h] = (int)floor((double)ppo * log2((double)h));
+    s->fmin_t = (float)fmin_t;
+    s->fstep_t = (float)(((float)fmax_t - s->fmin_t) / (float)(nmag - 1));
+    *out = s;
+    return EF_OK;
+}
+
+/* Keep +-2 bins around every local maximum of the linear magnitude spectrum and zero
+ * the valleys between maxima (peak enhancement of Hermes' SHS). */
+static void spec_enhance(double *a, int n, int *posmax)
+{
+    int nmax = 0;
+    if (n < 3) return;
+    if (a[0] > a[1]) posmax[nmax++] = 0;
+    for (int i = 1; i < n - 1; i++)
+        if (a[i] > a[i - 1] && a[i] >= a[i + 1]) posmax[nmax++] = i;
+    if (a[n - 1] > a[n - 2]) posmax[nmax++] = n - 1;
+    if (nmax == 1) {
+        /* openSMILE indexes posmax[1] here (an unset slot, 0): everything from bin 3 on is
+         * zeroed. Reproduced for agreement; it only happens for single-peak spectra. */
+        for (int j = 3; j < n; j++) a[j] = 0;
+    } else {
+        for (int i = 1; i < nmax; i++)
+            for (int j = posmax[i - 1] + 3; j <= posmax[i] - 3; j++) a[j] = 0;
+    }
+}
+
+/* [1 2 1]/4 smoothing; the sample before bin 0 counts as 0, the last bin is kept. */
+static void spec_smooth(double *a, int n)
+{
+    double prev = 0.0;
+    for (int i = 0; i < n - 1; i++) {
+        double ai = a[i];
+        a[i] = (prev + 2.0 * ai + a[i + 1]) * 0.25;
+        prev = ai;
+    }
+}
+
+/* Vertex of the parabola through (x1,y1), (x2,y2), (x3,y3): returns its x, *y its value.
+ * Falls back to the largest point when the three are collinear. */
+static double parabola_peak(double x1, double y1, double x2, double y2, double x3, double y3, double *y)
+{
+    double den = (x1 - x2) * (x1 - x3) * (x2 - x3);
+    if (den != 0.0) {
+        double a = (x3 * (y2 - y1) + x2 * (y1 - y3) + x1 * (y3 - y2)) / den;
+        double b = (x3 * x3 * (y1 - y2) + x2 * x2 * (y3 - y1) + x1 * x1 * (y2 - y3)) / den;
+        double c = (x2 * x3 * (x2 - x3) * y1 + x3 * x1 * (x3 - x1) * y2 + x1 * x2 * (x1 - x2) * y3) / den;
+        if (a != 0.0) {
+            double x = -b / (2.0 * a);
+            *y = c - a * x * x;
+            return x;
+        }
+    }
+    if (y1 > y2 && y1 > y3) {
+        *y = y1;
+        return x1;
+    }
+    if (y3 > y1 && y3 > y2) {
+        *y = y3;
+        return x3;
+    }
+    *y = y2;
+    return x2;
+}
+
+/* y += a * x, the SHS inner loop; restrict lets the compiler vectorise it. */
+static void axpy_f(float *restrict y, const float *restrict x, float a, int n)
+{
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        y[j] += x[j] * a;
+        y[j + 1] += x[j + 1] * a;
+        y[j + 2] += x[j + 2] * a;
+        y[j + 3] += x[j + 3] * a;
+    }
+    for (; j < n; j++) y[j] += x[j] * a;
+}
+
+void ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms)
+{
+    const int n = s->n, nm = s->nmag;
+    memset(out, 0, sizeof(*out));
+
+    /* window (+ energy of the windowed frame for the silence gate) */
+    double e = 0.0;
+    float *fin = s->fin;
+    memset(fin, 0, sizeof(float) * (size_t)s->nfft);
+    for (int i = 0; i < n; i++) {
+        float v = (float)(frame[i] * s->win[i]);
+        fin[s->pad + i] = v;
+        e += (double)v * v;
+    }
+    *rms = (float)sqrt(e / n);
+    if (!(e > 0.0)) return; /* silence: no candidates (also keeps NaN input out) */
+
+    fftwf_execute_dft_r2c(s->plan, fin, s->fout);
+    double *y = s->y;
+    for (int i = 0; i < nm; i++) {
+        float re = s->fout[i][0], im = s->fout[i][1];
+        y[i] = (float)sqrtf(re * re + im * im);
+    }
+
+    spec_enhance(y, nm, s->posmax);
+    spec_smooth(y, nm);
+
+    /* natural cubic spline through (xt[i], y[i]) */
+    double *u = s->u, *y2 = s->y2;
+    u[0] = 0.0;
+    for (int i = 1; i + 1 < nm; i++) {
+        double d = (y[i + 1] - y[i]) * s->inv_h[i] - (y[i] - y[i - 1]) * s->inv_h[i - 1];
+        u[i] = d * s->u_d[i] - s->u_prev[i] * u[i - 1]; /* one multiply-add on the chain */
+    }
+    y2[nm - 1] = 0.0;
+    for (int k = nm - 2; k >= 1; k--) y2[k] = s->y2c[k] * y2[k + 1] + u[k];
+    y2[0] = 0.0;
+
+    float *spec = s->spec;
+    for (int k = 0; k < nm; k++) {
+        int lo = s->klo[k];
+        float v = (float)(s->ca[k] * y[lo] + s->cb[k] * y[lo + 1] + s->cc[k] * y2[lo] + s->cd[k] * y2[lo + 1]);
+        spec[k] = v > 0.0f ? (float)((double)v * s->audw[k]) : 0.0f;
+    }
+
+    /* subharmonic summation: shifted (compressed) copies of the spectrum add up at F0 */
+    float *ss = s->ss;
+    memcpy(ss, spec, sizeof(float) * (size_t)nm);
+    float scale = (float)SHS_COMPRESSION;
+    for (int h = 2; h <= SHS_N_HARMONICS; h++) {
+        int sh = s->shift[h];
+        if (sh < nm) axpy_f(ss, spec + sh, scale, nm - sh);
+        scale *= (float)SHS_COMPRESSION;
+    }
+    for (int j = 0; j < nm; j++) {
+        ss[j] /= (float)SHS_N_HARMONICS;
+        if (ss[j] < 0) ss[j] = 0;
+    }
+
+    /* greedy peak picking: the 6 highest local maxima, best first (ties keep order) */
+    int cidx[EF_SHS_NCAND];
+    float cscore[EF_SHS_NCAND] = {0};
+    int nc = 0;
+    double mean = ss[0];
+    for (int i = 1; i < nm - 1; i++) {
+        if (ss[i - 1] < ss[i] && ss[i] > ss[i + 1]) {
+            for (int j = 0; j < EF_SHS_NCAND; j++) {
+                if (cscore[j] == 0.0f || cscore[j] < ss[i]) {
+                    for (int k = EF_SHS_NCAND - 1; k > j; k--) {
+                        cscore[k] = cscore[k - 1];
+                        cidx[k] = cidx[k - 1];
+                    }
+                    cidx[j] = i;
+                    cscore[j] = ss[i];
+                    if (nc < EF_SHS_NCAND) nc++;
+                    break;
+                }
+            }
+        }
+        mean += ss[i];
+    }
+    mean = (mean + ss[nm - 1]) / nm;
+
+    /* parabolic refinement on the log axis, voicing, then keep the in-range ones */
+    int m = 0;
+    for (int c = 0; c < nc; c++) {
+        int j = cidx[c];
+        double x1 = (float)((float)(j - 1) * s->fstep_t + s->fmin_t);
+        double x2 = (float)((float)j * s->fstep_t + s->fmin_t);
+        double x3 = (float)((float)(j + 1) * s->fstep_t + s->fmin_t);
+        double sc;
+        double fx = parabola_peak(x1, ss[j - 1], x2, ss[j], x3, ss[j + 1], &sc);
+        float f = (float)exp2(fx);
+        float v = (sc > 0.0 && sc > mean) ? (float)(1.0 - mean / sc) : 0.0f;
+        if (!(f <= s->f0_max && f >= s->f0_min)) continue;
+        out->f0[m] = f;
+        out->voicing[m] = v;
+        out->score[m] = (float)sc;
+        m++;
+    }
+    out->n = m;
+    /* best interpolated score to slot 0 (a swap, as openSMILE does) */
+    int best = 0;
+    for (int c = 1; c < EF_SHS_NCAND; c++)
+        if (out->score[c] > out->score[best]) best = c;
+    if (best > 0) {
+        float t;
+        t = out->f0[0], out->f0[0] = out->f0[best], out->f0[best] = t;
+        t = out->voicing[0], out->voicing[0] = out->voicing[best], out->voicing[best] = t;
+        t = out->score[0], out->score[0] = out->score[best], out->score[best] = t;
+    }
+}

@@ -1,0 +1,274 @@
+/* Jitter, shimmer and HNR from the waveform and the final F0, following openSMILE's
+ * cPitchJitter (ComParE_2016: searchRangeRel 0.25, minNumPeriods 2, minCC 0.5).
+ *
+ * It is a streaming analysis, and that matters for agreement: each 10 ms step reads the
+ * waveform from where the previous step's last period boundary was (not from the frame
+ * start), cuts consecutive periods by normalised cross-correlation of adjacent
+ * candidate-length segments, and carries the last period length and the last
+ * jitter/shimmer values across voiced frames. Per frame:
+ *   jitter  = mean |T_i - T_{i-1}| / mean T        (periods with correlation > 0.5)
+ *   shimmer = sum |A_i - A_{i+1}| / sum (A_i + A_{i+1}) / 2, A = peak-to-peak amplitude
+ *   logHNR  = 20 log10(RMS(average period) / RMS(period - average period)), -100 unvoiced
+ * Both jitter and shimmer are capped at 1. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/pitch.h"
+
+#define SEARCH_RANGE_REL 0.25
+#define MIN_NUM_PERIODS 2
+#define MIN_CC 0.5
+#define LOG_HNR_FLOOR (-100.0f)
+#define LOG_HNR_CEIL 100.0f
+
+/* sum x[i] y[i], i < n, with four independent accumulators (latency-bound otherwise) */
+static double dot(const float *x, const float *y, long n)
+{
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a0 += (double)x[i] * y[i];
+        a1 += (double)x[i + 1] * y[i + 1];
+        a2 += (double)x[i + 2] * y[i + 2];
+        a3 += (double)x[i + 3] * y[i + 3];
+    }
+    for (; i < n; i++) a0 += (double)x[i] * y[i];
+    return (a0 + a1) + (a2 + a3);
+}
+
+/* Pearson correlation of the adjacent segments x[0..L) and x[L..2L) for every
+ * L in [lmin, lmax] (cc[L - lmin]); 0 when a segment is constant. P and Q are prefix
+ * sums of x and x^2 over 2 * lmax + 1 samples, so each lag costs one dot product. */
+static void adjacent_xcorr(double *cc, const float *x, long lmin, long lmax, double *P, double *Q)
+{
+    P[0] = Q[0] = 0.0;
+    for (long i = 0; i < 2 * lmax; i++) {
+        P[i + 1] = P[i] + x[i];
+        Q[i + 1] = Q[i] + (double)x[i] * x[i];
+    }
+    for (long L = lmin; L <= lmax; L++) {
+        double mx = P[L] / L, my = (P[2 * L] - P[L]) / L;
+        double sxx = Q[L] - L * mx * mx, syy = (Q[2 * L] - Q[L]) - L * my * my;
+        double sxy = dot(x, x + L, L) - L * mx * my;
+        cc[L - lmin] = (sxx > 0.0 && syy > 0.0) ? sxy / (sqrt(sxx) * sqrt(syy)) : 0.0;
+    }
+}
+
+/* Peak-to-peak amplitude of one period, ignoring its first and last sample. */
+static float peak_to_peak(const float *x, long n)
+{
+    if (n < 3) return 0.0f;
+    float mx = x[1], mn = x[1];
+    for (long i = 1; i < n - 1; i++) {
+        if (x[i] > mx) mx = x[i];
+        if (x[i] < mn) mn = x[i];
+    }
+    return mx - mn;
+}
+
+/* Offset (in [-1, 1] for a real peak) and height of the parabola through
+ * (-1, a), (0, b), (1, c); falls back to the middle point when flat. */
+static double parabola3(double a, double b, double c, double *peak)
+{
+    double curv = a - 2.0 * b + c;
+    if (curv == 0.0) {
+        *peak = b;
+        return 0.0;
+    }
+    double d = 0.5 * (a - c) / curv;
+    *peak = b - 0.25 * (a - c) * d;
+    return d;
+}
+
+typedef struct {
+    float *buf; /* waveform segment of the current step */
+    long cap;
+    double *cc;
+    long cc_cap;
+    double *pre; /* prefix sums of x and x^2 for the correlation */
+    long pre_cap;
+    double *avg; /* average period waveform */
+    long avg_cap;
+    long *pstart; /* period starts */
+    long p_cap;
+} vq_work;
+
+static int grow(void **p, long *cap, long need, size_t elem)
+{
+    if (need <= *cap) return 1;
+    long c = need + need / 2 + 16;
+    void *q = realloc(*p, (size_t)c * elem);
+    if (!q) return 0;
+    *p = q;
+    *cap = c;
+    return 1;
+}
+
+ef_code ef_voice_quality(float *jitter, float *shimmer, float *loghnr, const float *x, int64_t n, int rate,
+                         int hop, int frame_len, const float *f0, int64_t T, ef_error *err)
+{
+    vq_work w = {0};
+    const double Ts = 1.0 / rate;
+    long last_idx = 0, last_mis = 0;
+    double last_t0 = 0.0;
+    float last_jitter = 0.0f, last_shimmer = 0.0f;
+    ef_code rc = EF_OK;
+
+    for (int64_t t = 0; t < T; t++) {
+        double F0 = f0[t];
+        long start_v = (long)(t * hop);
+        long to_read0 = hop + last_mis;
+        long to_read = to_read0;
+        long T0f = 0, T0minF = 0, T0maxF = 0;
+        int voiced = F0 > 0.0 && isfinite(F0);
+        if (voiced) {
+            double Tf = (1.0 / F0) / Ts;
+            T0f = lround(Tf);
+            T0minF = (long)floor((1.0 - SEARCH_RANGE_REL) * Tf);
+            T0maxF = (long)ceil((1.0 + SEARCH_RANGE_REL) * Tf);
+            if (T0minF < 2 || T0f < 6) voiced = 0; /* F0 far above any voice: treat as unvoiced */
+            long two_pp = MIN_NUM_PERIODS * T0maxF + MIN_NUM_PERIODS;
+            if (voiced && to_read < two_pp) to_read = two_pp;
+        }
+        long max_read = last_mis + frame_len;
+        if (to_read > max_read) to_read = max_read;
+        if (start_v - last_mis != last_idx) { /* cannot happen offline; kept for safety */
+            last_idx = start_v;
+            if (to_read > frame_len) to_read = frame_len;
+        }
+
+        if (!voiced) {
+            last_idx += to_read0;
+            last_mis = 0;
+            last_t0 = 0.0;
+            last_jitter = last_shimmer = 0.0f;
+            jitter[t] = shimmer[t] = 0.0f;
+            loghnr[t] = LOG_HNR_FLOOR;
+            continue;
+        }
+
+        /* the step's waveform, zero beyond the end of the signal */
+        long nT = to_read;
+        long ncc = T0maxF - T0minF + 1;
+        if (!grow((void **)&w.buf, &w.cap, nT, sizeof(float)) || !grow((void **)&w.cc, &w.cc_cap, ncc, sizeof(double)) ||
+            !grow((void **)&w.avg, &w.avg_cap, T0f + 1, sizeof(double)) ||
+            !grow((void **)&w.pre, &w.pre_cap, 2 * (2 * T0maxF + 1), sizeof(double)) ||
+            !grow((void **)&w.pstart, &w.p_cap, nT / T0minF + 4, sizeof(long))) {
+            rc = ef_fail(err, EF_ERR_NOMEM, "pitch: out of memory (voice quality)");
+            break;
+        }
+        float *m = w.buf;
+        for (long i = 0; i < nT; i++) {
+            int64_t k = (int64_t)last_idx + i;
+            m[i] = (k >= 0 && k < n) ? x[k] : 0.0f;
+        }
+        memset(w.avg, 0, sizeof(double) * (size_t)(T0f + 1));
+
+        double jit_sum = 0.0, n_local = 0.0, period_sum = 0.0, n_periods = 0.0;
+        double amp_sum = 0.0, amp_diff_sum = 0.0;
+        long start = 0, last_period = 0, pp = 0;
+        long np = 0;
+        while (start < nT - 2 * T0maxF - 1) {
+            adjacent_xcorr(w.cc, m + start, T0minF, T0maxF, w.pre, w.pre + 2 * T0maxF + 1);
+            long maxI = -1;
+            double best = 0.0;
+            for (long i = 1; i < T0maxF - T0minF - 1; i++) {
+                if (w.cc[i - 1] < w.cc[i] && w.cc[i] > w.cc[i + 1] && (maxI == -1 || w.cc[i] > best)) {
+                    maxI = i;
+                    best = w.cc[i];
+                }
+            }
+            if (maxI < 0) {
+                /* no correlation peak: skip one expected period */
+                pp = T0f;
+                start += T0f;
+            } else {
+                pp = T0minF + maxI;
+                long os = start;
+                start += pp;
+                float a0 = peak_to_peak(m + os, pp), a1 = peak_to_peak(m + start, pp);
+                w.pstart[np++] = os;
+                for (long i = 0; i < T0f; i++) w.avg[i] += m[os + i];
+                double cc_peak;
+                double off = parabola3(w.cc[maxI - 1], w.cc[maxI], w.cc[maxI + 1], &cc_peak);
+                double period = fabs((double)T0minF + (double)maxI + off) * Ts;
+                if (cc_peak > MIN_CC) {
+                    period_sum += period;
+                    n_periods += 1.0;
+                    if (last_t0 > 0.0) {
+                        jit_sum += fabs(last_t0 - period);
+                        n_local += 1.0;
+                    }
+                    last_t0 = period;
+                    amp_sum += (a0 + a1) / 2.0;
+                    amp_diff_sum += fabs((double)a0 - (double)a1);
+                }
+            }
+            if (start < to_read0 - 1) last_period = start;
+        }
+        w.pstart[np++] = start;
+
+        /* harmonic part: RMS of the average period (edges skipped) */
+        double eh = 0.0;
+        for (long i = 0; i < T0f && start + i < nT; i++) {
+            w.avg[i] += m[start + i];
+            w.avg[i] /= (double)np;
+            if (i > 2 && i < T0f - 2) eh += w.avg[i] * w.avg[i];
+        }
+        if (T0f - 4 > 0) eh /= (double)(T0f - 4);
+        eh = sqrt(eh);
+        /* noise part: RMS of each period minus the average period */
+        w.pstart[np] = pp > 0 ? start + pp : 0;
+        double en = 0.0;
+        long nen = 0;
+        for (long i = 0; i < np; i++) {
+            long a = w.pstart[i], b = w.pstart[i + 1] < a + T0f ? w.pstart[i + 1] : a + T0f;
+            long k = 2;
+            for (long j = a + 2; j < b - 2 && j < nT; j++) {
+                double d = m[j] - w.avg[k++];
+                en += d * d;
+                nen++;
+            }
+        }
+        if (nen > 0) en /= (double)nen;
+        en = sqrt(en);
+        float lg = 0.0f; /* openSMILE's value when no period could be compared */
+        if (en > 0.0) {
+            double hnr = eh / en;
+            lg = hnr > 0.0 ? (float)(20.0 * log10(hnr)) : LOG_HNR_FLOOR;
+        } else if (np >= 2 && nen > 0 && eh > 0.0) {
+            /* two or more periods, all identical (only digital test signals): openSMILE
+             * reports 0 dB here (as it does, rightly, when one period is all there is),
+             * which reads as "as much noise as harmonics"; we report the ceiling. */
+            lg = LOG_HNR_CEIL;
+        }
+        if (!(lg >= LOG_HNR_FLOOR)) lg = LOG_HNR_FLOOR;
+        loghnr[t] = lg;
+
+        /* with no accepted period the previous frame's values are repeated */
+        if (n_periods > 0.0 && n_local > 0.0) {
+            last_jitter = (float)((jit_sum / n_local) / (period_sum / n_periods));
+            if (last_jitter > 1.0f) last_jitter = 1.0f;
+            jitter[t] = last_jitter;
+        } else if (n_periods == 0.0) {
+            jitter[t] = last_jitter;
+        } else {
+            jitter[t] = 0.0f;
+        }
+        if (n_periods > 0.0) {
+            last_shimmer = amp_sum > 0.0 ? (float)(amp_diff_sum / amp_sum) : 0.0f;
+            if (last_shimmer > 1.0f) last_shimmer = 1.0f;
+        }
+        shimmer[t] = last_shimmer;
+
+        last_mis = to_read0 - last_period;
+        last_idx += last_period;
+    }
+    free(w.buf);
+    free(w.cc);
+    free(w.pre);
+    free(w.avg);
+    free(w.pstart);
+    return rc;
+}

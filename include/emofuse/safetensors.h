@@ -69,10 +69,12 @@ int ef_dtype_parse(const char *s, ef_dtype *out); /* 0 ok, -1 unknown */
 /* True when t->data is aligned for its element type (safe to cast). */
 int ef_st_aligned(const ef_st_tensor *t);
 
-/* Convert n elements of F32/F16/BF16 data (possibly unaligned) to float. */
+/* Convert n elements of F32/F16/BF16 data (possibly unaligned) to float. Other dtypes are
+ * not converted (dst is left untouched): check t->dtype first. */
 void ef_convert_to_f32(float *dst, const void *src, ef_dtype dt, size_t n);
 
-/* Expect a tensor of the given dtype set and exact shape; error names file + tensor. */
+/* Expect a tensor of the exact shape (any dtype: callers check dtype themselves);
+ * the error names the file and the tensor. */
 ef_code ef_st_expect(const ef_st_file *f, const char *name, int ndim, const int64_t *shape,
                      const ef_st_tensor **out, ef_error *err);
 

@@ -34,7 +34,7 @@ int cmd_features(int argc, char **argv)
     if (strcmp(argv[1], "text") == 0) return cmd_features_text(argc - 1, argv + 1);
     if (strcmp(argv[1], "stats") == 0) return cmd_features_stats(argc - 1, argv + 1);
     if (strcmp(argv[1], "info") == 0) return cmd_features_info(argc - 1, argv + 1);
-    return cli_usage_error("features: unknown kind '%s' (audio, text or stats)", argv[1]);
+    return cli_usage_error("features: unknown kind '%s' (audio, text, stats or info)", argv[1]);
 }
 
 int features_report(const char *out_path, const ef_store_build_report *r, ef_code rc, const ef_error *err)
@@ -67,15 +67,24 @@ ef_code features_read_ids(const char *path, char ***ids, int64_t *n, ef_error *e
         while (*s == ' ' || *s == '\t') s++;
         if (!*s || *s == '#') continue;
         if (count == alloc) {
-            alloc = alloc ? 2 * alloc : 256;
-            char **nl = realloc(list, sizeof(char *) * (size_t)alloc);
+            int64_t na = alloc ? 2 * alloc : 256;
+            char **nl = realloc(list, sizeof(char *) * (size_t)na);
             if (!nl) break;
             list = nl;
+            alloc = na;
         }
-        list[count++] = strdup(s);
+        if (!(list[count] = strdup(s))) break;
+        count++;
     }
+    /* Stopping early (no memory, read error) must not pass for a shorter id list. */
+    int bad = ferror(fp), nomem = !feof(fp) && !bad;
     free(line);
     fclose(fp);
+    if (bad || nomem) {
+        features_free_ids(list, count);
+        return bad ? ef_fail(err, EF_ERR_IO, "%s: read failed", path)
+                   : ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
+    }
     if (count == 0) {
         free(list);
         return ef_fail(err, EF_ERR_FORMAT, "%s: no ids in the file", path);

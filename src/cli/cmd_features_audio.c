@@ -19,7 +19,7 @@ static ef_code extract_audio(void *ctx, int64_t item, int thread, float **rows, 
     (void)thread;
     audio_ctx *c = ctx;
     char *path = ef_manifest_audio_path(c->m, item);
-    if (!path) return ef_fail(err, EF_ERR_NOMEM, "out of memory");
+    if (!path) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", ef_manifest_id(c->m, item));
     ef_code rc = ef_lld_file(c->p, path, rows, T, err);
     free(path);
     return rc;
@@ -117,6 +117,16 @@ int cmd_features_audio(int argc, char **argv)
         else snprintf(buf, sizeof buf, "missing");
         fps[i] = strdup(buf);
         free(path);
+        if (!fps[i]) break;
+    }
+    if (!ids || !fps || (n > 0 && !fps[n - 1])) {
+        if (fps)
+            for (int64_t i = 0; i < n; i++) free(fps[i]);
+        free(fps);
+        free(ids);
+        ef_manifest_free(m);
+        ef_fail(&err, EF_ERR_NOMEM, "%s: out of memory", manifest_path);
+        return cli_fail(&err);
     }
     char config[512];
     snprintf(config, sizeof config,

@@ -15,6 +15,7 @@ int cmd_features_info(int argc, char **argv)
     }
     if (argc < 2) return cli_usage_error("features info: a STORE is required");
     int list = argc >= 3 && strcmp(argv[2], "--ids") == 0;
+    if (argc > 2 + list) return cli_usage_error("features info: unexpected argument '%s'", argv[2 + list]);
     ef_error err = {0};
     ef_store *s = NULL;
     if (ef_store_open(&s, argv[1], &err)) return cli_fail(&err);

@@ -50,13 +50,14 @@ int cmd_features_stats(int argc, char **argv)
     }
     int D = ef_store_dim(s);
     float *mean = malloc(sizeof(float) * (size_t)D), *std = malloc(sizeof(float) * (size_t)D);
-    ef_code rc = (!mean || !std) ? ef_fail(&err, EF_ERR_NOMEM, "out of memory")
+    ef_code rc = (!mean || !std) ? ef_fail(&err, EF_ERR_NOMEM, "%s: out of memory", out)
                                  : ef_norm_compute(s, (const char *const *)ids, n, mean, std, &err);
     if (!rc) {
         ef_st_writer *w = ef_st_writer_new();
         char buf[64];
         snprintf(buf, sizeof buf, "%lld", (long long)n);
-        rc = ef_st_writer_add(w, "mean", EF_DT_F32, 1, (int64_t[]){D}, mean, &err);
+        rc = w ? ef_st_writer_add(w, "mean", EF_DT_F32, 1, (int64_t[]){D}, mean, &err)
+               : ef_fail(&err, EF_ERR_NOMEM, "%s: out of memory", out);
         if (!rc) rc = ef_st_writer_add(w, "std", EF_DT_F32, 1, (int64_t[]){D}, std, &err);
         if (!rc) rc = ef_st_writer_meta(w, "emofuse.store", store_path, &err);
         if (!rc) rc = ef_st_writer_meta(w, "emofuse.n_ids", buf, &err);

@@ -1,5 +1,6 @@
 /* emofuse features text: BERT or GloVe embeddings of a manifest's `transcript` column
  * into a resumable feature store (same format and behaviour as `features audio`). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -83,7 +84,7 @@ static ef_code open_glove(const char *path, ef_glove **g, ef_error *err)
 {
     char magic[8] = {0};
     FILE *fp = fopen(path, "rb");
-    if (!fp) return ef_fail(err, EF_ERR_IO, "%s: cannot open", path);
+    if (!fp) return ef_fail(err, EF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t got = fread(magic, 1, 8, fp);
     fclose(fp);
     if (got == 8 && memcmp(magic, EF_GLOVE_MAGIC, 8) == 0) return (*g = ef_glove_open(path, err)) ? EF_OK : err->code;
@@ -102,6 +103,24 @@ static ef_code open_glove(const char *path, ef_glove **g, ef_error *err)
     }
     free(idx);
     return EF_OK;
+}
+
+/* A path as the body of a JSON string (the store's emofuse.config must stay valid JSON
+ * whatever characters the path holds). False when it does not fit. */
+static bool json_escape(char *out, size_t cap, const char *s)
+{
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char tmp[8];
+        int n = *p == '"' || *p == '\\' ? snprintf(tmp, sizeof tmp, "\\%c", *p)
+                : *p < 0x20              ? snprintf(tmp, sizeof tmp, "\\u%04x", *p)
+                                         : snprintf(tmp, sizeof tmp, "%c", *p);
+        if (k + (size_t)n >= cap) return false;
+        memcpy(out + k, tmp, (size_t)n);
+        k += (size_t)n;
+    }
+    out[k] = '\0';
+    return true;
 }
 
 static void usage(FILE *out)
@@ -185,10 +204,15 @@ int cmd_features_text(int argc, char **argv)
         ef_manifest_free(m);
         return cli_usage_error("%s: no '%s' column", manifest_path, column);
     }
+    char esc[4096 * 2];
+    if (!json_escape(esc, sizeof esc, model ? model : glove_path)) {
+        ef_manifest_free(m);
+        return cli_usage_error("features text: %s path too long", model ? "--model" : "--glove");
+    }
     ef_bert_model *bert = NULL;
     ef_vocab *vocab = NULL;
     ef_glove *glove = NULL;
-    char config[1024];
+    char config[sizeof esc + 512];
     int dim = 0;
     ef_code rc = EF_OK;
     if (model) {
@@ -202,7 +226,7 @@ int cmd_features_text(int argc, char **argv)
             snprintf(config, sizeof config,
                      "{\"extractor\":\"emofuse-bert-1\",\"model\":\"%s\",\"layers\":%d,\"hidden\":%d,\"vocab\":%d,"
                      "\"layer_first\":%d,\"layer_count\":%d,\"mean\":%d,\"keep_special\":%d,\"truncate\":%d}",
-                     model, bert->cfg.n_layers, bert->cfg.hidden, bert->cfg.vocab_size, bopt.layer_first,
+                     esc, bert->cfg.n_layers, bert->cfg.hidden, bert->cfg.vocab_size, bopt.layer_first,
                      bopt.layer_count, bopt.mean, bopt.keep_special, bopt.truncate);
         }
     } else {
@@ -211,7 +235,7 @@ int cmd_features_text(int argc, char **argv)
             ctx.glove = glove;
             dim = ef_glove_dim(glove);
             snprintf(config, sizeof config, "{\"extractor\":\"emofuse-glove-1\",\"glove\":\"%s\",\"words\":%lld,\"dim\":%d}",
-                     glove_path, (long long)ef_glove_size(glove), dim);
+                     esc, (long long)ef_glove_size(glove), dim);
         }
     }
     if (rc) {
@@ -227,7 +251,20 @@ int cmd_features_text(int argc, char **argv)
     for (int64_t i = 0; ids && fps && i < n; i++) {
         ids[i] = ef_manifest_id(m, i);
         fps[i] = malloc(17);
-        if (fps[i]) ef_hash_hex(ef_manifest_cell(m, i, ctx.col), fps[i]); /* the text itself */
+        if (!fps[i]) break;
+        ef_hash_hex(ef_manifest_cell(m, i, ctx.col), fps[i]); /* the text itself */
+    }
+    if (!ids || !fps || (n > 0 && !fps[n - 1])) {
+        if (fps)
+            for (int64_t i = 0; i < n; i++) free(fps[i]);
+        free(fps);
+        free(ids);
+        ef_bert_free(bert);
+        ef_vocab_free(vocab);
+        ef_glove_close(glove);
+        ef_manifest_free(m);
+        ef_fail(&err, EF_ERR_NOMEM, "%s: out of memory", manifest_path);
+        return cli_fail(&err);
     }
     ef_store_build_opts o = {.out_path = out, .kind = model ? "bert" : "glove", .dim = dim, .config_json = config,
                              .n_items = n, .ids = ids, .fingerprints = (const char *const *)fps,

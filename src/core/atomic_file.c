@@ -76,6 +76,8 @@ ef_code ef_atomic_write(const char *path, const void *data, size_t size, ef_erro
 
 ef_code ef_mkdir_p(const char *path, ef_error *err)
 {
+    /* The walk below starts at path + 1: an empty path would read past its end. */
+    if (!path || !*path) return ef_fail(err, EF_ERR_ARG, "mkdir: empty directory path");
     char *p = strdup(path);
     if (!p) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
     for (char *s = p + 1; ; s++) {

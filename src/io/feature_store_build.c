@@ -43,14 +43,33 @@ static char *part_path(const char *dir, const char *id)
     return p;
 }
 
+/* A part file is usable only when it was written for this input (fingerprint), these
+ * extraction parameters (config) and holds an F32 (T, dim) matrix. */
+static const ef_st_tensor *part_features(const ef_st_file *pf, const ef_store_build_opts *o, int64_t i)
+{
+    const char *fp = ef_st_meta(pf, "fingerprint"), *cfg = ef_st_meta(pf, "config");
+    const ef_st_tensor *pt = ef_st_find(pf, "features");
+    if (!fp || !cfg || !pt || strcmp(fp, o->fingerprints[i]) != 0 || strcmp(cfg, o->config_json) != 0 ||
+        pt->dtype != EF_DT_F32 || pt->ndim != 2 || pt->shape[1] != o->dim)
+        return NULL;
+    return pt;
+}
+
 static void add_failure(build_ctx *c, const char *msg)
 {
     pthread_mutex_lock(&c->mu);
     ef_store_build_report *r = c->report;
-    char **nf = realloc(r->failures, sizeof(char *) * (size_t)(r->failed + 1));
+    char **nf = NULL;
+    if (r->failed == 0 || r->failures) nf = realloc(r->failures, sizeof(char *) * (size_t)(r->failed + 1));
     if (nf) {
         r->failures = nf;
         r->failures[r->failed] = strdup(msg);
+    } else if (r->failures) {
+        /* No memory for the list: drop the messages (failures = NULL) but keep the count,
+         * so that failures never has fewer than `failed` entries. */
+        for (int64_t i = 0; i < r->failed; i++) free(r->failures[i]);
+        free(r->failures);
+        r->failures = NULL;
     }
     r->failed++;
     pthread_mutex_unlock(&c->mu);
@@ -121,7 +140,7 @@ static void extract_group(void *ctx, int64_t g, int thread)
 
 void ef_store_build_report_free(ef_store_build_report *r)
 {
-    for (int64_t i = 0; i < r->failed; i++) free(r->failures[i]);
+    for (int64_t i = 0; r->failures && i < r->failed; i++) free(r->failures[i]);
     free(r->failures);
     memset(r, 0, sizeof *r);
 }
@@ -178,8 +197,11 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
     for (int64_t i = 0; i < o->n_items; i++) {
         json_object *fp;
         const ef_st_tensor *t;
+        /* The old store's tensor is copied as (T, dim) below: its shape must say so, or a
+         * damaged store would be read past its end. */
         if (old && json_object_object_get_ex(old_sources, o->ids[i], &fp) &&
-            strcmp(json_object_get_string(fp), o->fingerprints[i]) == 0 && (t = ef_st_find(old, o->ids[i]))) {
+            strcmp(json_object_get_string(fp), o->fingerprints[i]) == 0 && (t = ef_st_find(old, o->ids[i])) &&
+            t->dtype == EF_DT_F32 && t->ndim == 2 && t->shape[1] == o->dim) {
             data[i] = t->data;
             Ts[i] = t->shape[0];
             report->reused++;
@@ -188,10 +210,7 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
         char *pp = part_path(c.parts_dir, o->ids[i]);
         ef_st_file *pf = NULL;
         if (pp && access(pp, F_OK) == 0 && ef_st_open(&pf, pp, NULL) == EF_OK) {
-            const char *fp2 = ef_st_meta(pf, "fingerprint"), *cfg = ef_st_meta(pf, "config");
-            const ef_st_tensor *pt = ef_st_find(pf, "features");
-            if (fp2 && cfg && pt && strcmp(fp2, o->fingerprints[i]) == 0 && strcmp(cfg, o->config_json) == 0 &&
-                pt->ndim == 2 && pt->shape[1] == o->dim && pt->dtype == EF_DT_F32) {
+            if (part_features(pf, o, i)) {
                 report->reused++;
                 free(pp);
                 ef_st_close(pf);
@@ -199,6 +218,8 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
             }
             ef_st_close(pf);
         }
+        /* A stale part (other input or config) must not be packed if extraction fails now. */
+        if (pp) unlink(pp);
         free(pp);
         todo[n_todo++] = i;
     }
@@ -235,8 +256,8 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
                     continue; /* failed item */
                 }
                 free(pp);
-                const ef_st_tensor *pt = ef_st_find(parts[i], "features");
-                if (!pt) continue;
+                const ef_st_tensor *pt = part_features(parts[i], o, i);
+                if (!pt) continue; /* not written for this input: treat as failed */
                 data[i] = pt->data;
                 Ts[i] = pt->shape[0];
             }

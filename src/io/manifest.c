@@ -16,11 +16,16 @@ struct ef_manifest {
     int64_t *sorted;    /* row indices sorted by id */
 };
 
-static const ef_manifest *sort_ctx;
+/* Sorted as (id, row) pairs: qsort has no context argument, and a static one would make
+ * two threads loading manifests at once sort with each other's ids. */
+typedef struct {
+    const char *id;
+    int64_t row;
+} id_row;
 
-static int cmp_rows(const void *a, const void *b)
+static int cmp_id_rows(const void *a, const void *b)
 {
-    return strcmp(ef_manifest_id(sort_ctx, *(const int64_t *)a), ef_manifest_id(sort_ctx, *(const int64_t *)b));
+    return strcmp(((const id_row *)a)->id, ((const id_row *)b)->id);
 }
 
 void ef_manifest_free(ef_manifest *m)
@@ -53,19 +58,23 @@ ef_code ef_manifest_load(ef_manifest **out, const char *path, ef_error *err)
         return ef_fail(err, EF_ERR_FORMAT, "%s: no 'id' column in the header", path);
     }
     m->sorted = malloc(sizeof(int64_t) * ((size_t)m->csv.rows + 1));
-    if (!m->path || !m->dir || !m->sorted) {
+    id_row *pairs = malloc(sizeof(id_row) * ((size_t)m->csv.rows + 1));
+    if (!m->path || !m->dir || !m->sorted || !pairs) {
+        free(pairs);
         ef_manifest_free(m);
         return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
     }
     for (int64_t r = 0; r < m->csv.rows; r++) {
-        m->sorted[r] = r;
-        if (ef_manifest_id(m, r)[0] == '\0') {
+        pairs[r] = (id_row){ef_manifest_id(m, r), r};
+        if (pairs[r].id[0] == '\0') {
+            free(pairs);
             ef_manifest_free(m);
             return ef_fail(err, EF_ERR_FORMAT, "%s: data row %lld has an empty id", path, (long long)r + 1);
         }
     }
-    sort_ctx = m; /* manifests are loaded from one thread (CLI start-up) */
-    qsort(m->sorted, (size_t)m->csv.rows, sizeof(int64_t), cmp_rows);
+    qsort(pairs, (size_t)m->csv.rows, sizeof *pairs, cmp_id_rows);
+    for (int64_t r = 0; r < m->csv.rows; r++) m->sorted[r] = pairs[r].row;
+    free(pairs);
     for (int64_t i = 1; i < m->csv.rows; i++) {
         const char *a = ef_manifest_id(m, m->sorted[i - 1]), *b = ef_manifest_id(m, m->sorted[i]);
         if (strcmp(a, b) == 0) {

@@ -97,7 +97,7 @@ static int cmp_str_ptr(const void *a, const void *b)
 
 /* json-c silently keeps one of two equal keys, so duplicates are found on the raw text:
  * collect every key at depth 1 (raw, escapes kept) and look for equal neighbours. */
-static ef_code check_duplicate_keys(const char *path, const char *json, size_t len, ef_error *err)
+static ef_code check_duplicate_keys(const char *path, const char *json, size_t len, size_t *n_keys, ef_error *err)
 {
     size_t cap = 64, n = 0;
     char **keys = malloc(cap * sizeof *keys);
@@ -135,6 +135,7 @@ static ef_code check_duplicate_keys(const char *path, const char *json, size_t l
     }
     for (size_t i = 0; i < n; i++) free(keys[i]);
     free(keys);
+    *n_keys = n;
     return rc;
 }
 
@@ -234,8 +235,13 @@ static ef_code parse_header(ef_st_file *f, const char *json, size_t len, ef_erro
         json_object_put(root);
         return ef_fail(err, EF_ERR_FORMAT, "%s: header is not a JSON object", f->path);
     }
-    ef_code rc = check_duplicate_keys(f->path, json, len, err);
+    size_t n_raw = 0;
+    ef_code rc = check_duplicate_keys(f->path, json, len, &n_raw, err);
     int64_t n = json_object_object_length(root);
+    /* Keys equal only after unescaping ("a" and "\u0061") pass the raw comparison, but
+     * json-c keeps just one of them: fewer parsed keys than raw ones means a duplicate. */
+    if (!rc && (size_t)n != n_raw)
+        rc = ef_fail(err, EF_ERR_FORMAT, "%s: a tensor name appears twice in the header (spelt differently)", f->path);
     f->tensors = calloc((size_t)n + 1, sizeof *f->tensors);
     if (!f->tensors) rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", f->path);
     json_object_object_foreach(root, key, val)

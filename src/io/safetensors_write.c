@@ -1,7 +1,9 @@
 /* safetensors writer: collects tensor descriptors and metadata, then writes header +
  * data in one atomic file. The header is padded with spaces to a multiple of 8 bytes so
  * that every tensor starts 8-byte aligned in a memory mapping (as HuggingFace does). */
+#include <errno.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,9 +58,15 @@ static ef_code add(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, con
         return ef_fail(err, EF_ERR_ARG, "tensor '%s': reserved or empty name", name);
     for (size_t i = 0; i < w->n; i++)
         if (strcmp(w->t[i].name, name) == 0) return ef_fail(err, EF_ERR_ARG, "tensor '%s' added twice", name);
+    size_t esz = ef_dtype_size(dt);
+    if (esz == 0) return ef_fail(err, EF_ERR_ARG, "tensor '%s': unknown dtype %d", name, (int)dt);
+    /* Overflow-checked byte size: a wrapped product would write a file whose header
+     * disagrees with its data (and copy too few bytes). */
     size_t count = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) return ef_fail(err, EF_ERR_ARG, "tensor '%s': negative dimension", name);
+        if (shape[i] != 0 && count > SIZE_MAX / esz / (size_t)shape[i])
+            return ef_fail(err, EF_ERR_ARG, "tensor '%s': size overflows", name);
         count *= (size_t)shape[i];
     }
     if (w->n == w->cap) {
@@ -74,7 +82,7 @@ static ef_code add(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, con
     t->dtype = dt;
     t->ndim = ndim;
     for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
-    t->nbytes = count * ef_dtype_size(dt);
+    t->nbytes = count * esz;
     t->data = data;
     if (copy && t->nbytes) {
         t->owned = malloc(t->nbytes);
@@ -131,6 +139,10 @@ ef_code ef_st_writer_save(ef_st_writer *w, const char *path, ef_error *err)
         offset += t->nbytes;
     }
     const char *js = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (!js) {
+        json_object_put(root);
+        return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory for the header", path);
+    }
     size_t jlen = strlen(js);
     size_t padded = (jlen + 7) & ~(size_t)7;
     ef_atomic_file af;
@@ -147,8 +159,9 @@ ef_code ef_st_writer_save(ef_st_writer *w, const char *path, ef_error *err)
     for (size_t i = 0; ok && i < w->n; i++)
         if (w->t[i].nbytes) ok = fwrite(w->t[i].data, 1, w->t[i].nbytes, af.fp) == w->t[i].nbytes;
     if (!ok) {
+        int e = errno;
         ef_atomic_abort(&af);
-        return ef_fail(err, EF_ERR_IO, "%s: write failed", path);
+        return ef_fail(err, EF_ERR_IO, "%s: write failed: %s", path, strerror(e));
     }
     return ef_atomic_commit(&af, err);
 }

@@ -622,8 +622,11 @@ ef_code ef_fetch_repo_files(const char *repo, const char *const *files, int n_fi
     if (rc) return rc;
     for (int i = 0; i < n_files; i++) {
         char url[4096], dest[4096], hex[129];
-        snprintf(url, sizeof url, "%.*s/%s/resolve/main/%s", (int)elen, endpoint, repo, files[i]);
-        snprintf(dest, sizeof dest, "%s/%s", dir, files[i]);
+        /* A truncated destination would be another file: refuse instead. */
+        if (snprintf(url, sizeof url, "%.*s/%s/resolve/main/%s", (int)elen, endpoint, repo, files[i]) >=
+                (int)sizeof url ||
+            snprintf(dest, sizeof dest, "%s/%s", dir, files[i]) >= (int)sizeof dest)
+            return ef_fail(err, EF_ERR_ARG, "%.64s.../%s: URL or destination path too long", dir, files[i]);
         const char *expected = NULL;
         if (opts->manifest_path) {
             int f = manifest_lookup(opts->manifest_path, files[i], hex, err);

@@ -233,6 +233,11 @@ ef_code ef_glove_build_stream(FILE *in, const char *txt_path, uint64_t total, co
                              line);
                 goto fail;
             }
+            if (n == 0) { /* "word " with nothing after the space */
+                rc = ef_fail(err, EF_ERR_FORMAT, "%s:%llu: word '%.40s' has no values", txt_path,
+                             (unsigned long long)lineno, line);
+                goto fail;
+            }
             if (n > MAX_DIM) {
                 rc = ef_fail(err, EF_ERR_FORMAT, "%s:%llu: %ld values, more than the %d supported", txt_path,
                              (unsigned long long)lineno, n, MAX_DIM);

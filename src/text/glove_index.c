@@ -93,11 +93,12 @@ ef_glove *ef_glove_open(const char *path, ef_error *err)
         g->offsets = (const uint64_t *)(base + h->off_offsets);
         g->pool = base + h->off_pool;
         g->table = (const uint64_t *)(base + h->off_table);
-        /* Offsets must rise and each word must end with its NUL: lookups then never read
-         * outside the pool even from a damaged file. */
+        /* Offsets must rise inside the pool and each word must end with its NUL: lookups
+         * (and this check) then never read outside the pool even from a damaged file. */
         if (g->offsets[0] != 0 || g->offsets[h->n_words] != h->pool_size) why = "corrupt word offsets";
         for (uint64_t i = 0; !why && i < h->n_words; i++)
-            if (g->offsets[i + 1] <= g->offsets[i] + 1 || g->pool[g->offsets[i + 1] - 1] != '\0')
+            if (g->offsets[i + 1] > h->pool_size || g->offsets[i + 1] <= g->offsets[i] + 1 ||
+                g->pool[g->offsets[i + 1] - 1] != '\0')
                 why = "corrupt word offsets";
     }
     if (why) {

@@ -1,0 +1,301 @@
+/* One modality branch: blocks (dense per row or conv1d over time, dropout at the input,
+ * batch norm, ReLU), masked mean pooling and an optional output dense, forward and
+ * backward over a ragged batch. Frozen blocks always form a prefix of the branch (the
+ * strategies guarantee it), so backward stops at the first frozen block and never needs
+ * the gradient of a batch norm in inference mode. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emofuse/nn_layers.h"
+#include "nn/model_internal.h"
+
+static int add_tensor(ef_params *p, const char *layer, const char *what, int ndim, int64_t d0, int64_t d1, int64_t d2,
+                      ef_init_kind init, int fan_in, int fan_out, int buffer)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", layer, what);
+    int64_t shape[3] = {d0, d1, d2};
+    return ef_params_add(p, name, ndim, shape, init, fan_in, fan_out, buffer);
+}
+
+int ef_branch_add_block(ef_branch *br, ef_params *p, const char *layer, const char *paper, blk_kind kind, int C,
+                        int OC, int K, int bn, float dropout)
+{
+    EF_ASSERT(br->nblk < 3);
+    ef_block *b = &br->blk[br->nblk++];
+    memset(b, 0, sizeof *b);
+    snprintf(b->layer, sizeof b->layer, "%s", layer);
+    snprintf(b->paper, sizeof b->paper, "%s", paper);
+    b->kind = kind;
+    b->C = C;
+    b->OC = OC;
+    b->K = kind == BLK_CONV ? K : 1;
+    b->bn = bn;
+    b->dropout = dropout;
+    b->trainable = 1;
+    b->igamma = b->ibeta = b->imean = b->ivar = -1;
+    /* Keras' Glorot fans: dense (C, OC); conv1d (C*K, OC*K). */
+    if (kind == BLK_DENSE)
+        b->iw = add_tensor(p, layer, "weight", 2, OC, C, 0, EF_INIT_GLOROT, C, OC, 0);
+    else
+        b->iw = add_tensor(p, layer, "weight", 3, OC, C, K, EF_INIT_GLOROT, C * K, OC * K, 0);
+    b->ib = add_tensor(p, layer, "bias", 1, OC, 0, 0, EF_INIT_ZEROS, 0, 0, 0);
+    if (bn) {
+        b->igamma = add_tensor(p, layer, "bn_gamma", 1, OC, 0, 0, EF_INIT_ONES, 0, 0, 0);
+        b->ibeta = add_tensor(p, layer, "bn_beta", 1, OC, 0, 0, EF_INIT_ZEROS, 0, 0, 0);
+        b->imean = add_tensor(p, layer, "bn_mean", 1, OC, 0, 0, EF_INIT_ZEROS, 0, 0, 1);
+        b->ivar = add_tensor(p, layer, "bn_var", 1, OC, 0, 0, EF_INIT_ONES, 0, 0, 1);
+        if (b->igamma < 0 || b->ibeta < 0 || b->imean < 0 || b->ivar < 0) return -1;
+    }
+    br->F = OC;
+    return b->iw < 0 || b->ib < 0 ? -1 : 0;
+}
+
+int ef_branch_add_head(ef_branch *br, ef_params *p, int K)
+{
+    char layer[24];
+    snprintf(layer, sizeof layer, "%s.out", br->name);
+    br->has_head = 1;
+    br->head_trainable = 1;
+    br->K = K;
+    br->ihw = add_tensor(p, layer, "weight", 2, K, br->F, 0, EF_INIT_GLOROT, br->F, K, 0);
+    br->ihb = add_tensor(p, layer, "bias", 1, K, 0, 0, EF_INIT_ZEROS, 0, 0, 0);
+    return br->ihw < 0 || br->ihb < 0 ? -1 : 0;
+}
+
+static int max_channels(const ef_branch *br)
+{
+    int mc = 1;
+    for (int i = 0; i < br->nblk; i++) {
+        if (br->blk[i].C > mc) mc = br->blk[i].C;
+        if (br->blk[i].OC > mc) mc = br->blk[i].OC;
+    }
+    return mc;
+}
+
+static void free_rows(ef_branch *br)
+{
+    for (int i = 0; i < br->nblk; i++) {
+        ef_block *b = &br->blk[i];
+        free(b->xdrop);
+        free(b->mask);
+        free(b->pre);
+        free(b->act);
+        free(b->dact);
+        b->xdrop = b->pre = b->act = b->dact = NULL;
+        b->mask = NULL;
+    }
+    free(br->scratch);
+    free(br->dxdrop);
+    free(br->convws);
+    br->scratch = br->dxdrop = br->convws = NULL;
+    br->cap_rows = 0;
+    br->convws_n = 0;
+}
+
+void ef_branch_free(ef_branch *br)
+{
+    free_rows(br);
+    for (int i = 0; i < br->nblk; i++) {
+        free(br->blk[i].mean);
+        free(br->blk[i].rstd);
+        br->blk[i].mean = br->blk[i].rstd = NULL;
+    }
+    free(br->pooled);
+    free(br->dpooled);
+    free(br->logits);
+    free(br->dlogits);
+    br->pooled = br->dpooled = br->logits = br->dlogits = NULL;
+    br->cap_B = 0;
+}
+
+#define ALLOC_F(ptr, n) (((ptr) = malloc((size_t)(n) * sizeof(float))) != NULL)
+
+ef_code ef_branch_reserve(ef_branch *br, int64_t N, int B, ef_error *err)
+{
+    if (N > br->cap_rows) {
+        free_rows(br);
+        int64_t cap = N + N / 2; /* grow geometrically: batches differ in length */
+        int mc = max_channels(br);
+        int ok = 1;
+        int64_t ws = 0;
+        for (int i = 0; i < br->nblk && ok; i++) {
+            ef_block *b = &br->blk[i];
+            if (b->dropout > 0.0f) {
+                ok = ok && ALLOC_F(b->xdrop, cap * b->C);
+                ok = ok && ((b->mask = malloc((size_t)(cap * b->C))) != NULL);
+            }
+            ok = ok && ALLOC_F(b->pre, cap * b->OC) && ALLOC_F(b->act, cap * b->OC) && ALLOC_F(b->dact, cap * b->OC);
+            if (b->kind == BLK_CONV) {
+                int64_t w = ef_conv1d_workspace_floats(cap, b->C, b->K);
+                if (w > ws) ws = w;
+            }
+        }
+        ok = ok && ALLOC_F(br->scratch, cap * mc) && ALLOC_F(br->dxdrop, cap * mc);
+        if (ok && ws > 0) ok = ALLOC_F(br->convws, ws);
+        if (!ok) {
+            free_rows(br);
+            return ef_fail(err, EF_ERR_NOMEM, "%s branch: cannot allocate activations for %lld rows", br->name,
+                           (long long)N);
+        }
+        br->cap_rows = cap;
+        br->convws_n = ws;
+    }
+    if (B > br->cap_B) {
+        int cap = B + B / 2;
+        free(br->pooled);
+        free(br->dpooled);
+        free(br->logits);
+        free(br->dlogits);
+        br->pooled = br->dpooled = br->logits = br->dlogits = NULL;
+        br->cap_B = 0;
+        int ok = ALLOC_F(br->pooled, (int64_t)cap * br->F) && ALLOC_F(br->dpooled, (int64_t)cap * br->F);
+        if (ok && br->has_head) ok = ALLOC_F(br->logits, (int64_t)cap * br->K) && ALLOC_F(br->dlogits, (int64_t)cap * br->K);
+        for (int i = 0; i < br->nblk && ok; i++) {
+            ef_block *b = &br->blk[i];
+            if (!b->mean) ok = ALLOC_F(b->mean, b->OC) && ALLOC_F(b->rstd, b->OC);
+        }
+        if (!ok) return ef_fail(err, EF_ERR_NOMEM, "%s branch: out of memory", br->name);
+        br->cap_B = cap;
+    }
+    return EF_OK;
+}
+
+void ef_branch_forward(ef_branch *br, const ef_params *p, const float *input, const int64_t *offsets, int B,
+                       int training, ef_rng *rng, float momentum, float eps)
+{
+    int64_t N = offsets[B] - offsets[0];
+    br->input = input;
+    br->offsets = offsets;
+    br->B = B;
+    br->N = N;
+    const float *x = input;
+    for (int i = 0; i < br->nblk; i++) {
+        ef_block *b = &br->blk[i];
+        b->dropped = training && b->dropout > 0.0f;
+        if (b->dropped) {
+            ef_dropout_forward(b->xdrop, b->mask, x, N * b->C, b->dropout, rng);
+            x = b->xdrop;
+        }
+        b->x = x;
+        const float *w = ef_params_value(p, b->iw), *bias = ef_params_value(p, b->ib);
+        if (b->kind == BLK_DENSE)
+            ef_dense_forward(b->pre, x, w, bias, N, b->C, b->OC);
+        else
+            ef_conv1d_forward_ws(b->pre, br->convws, x, w, bias, offsets, B, b->C, b->OC, b->K);
+        b->bn_batch = 0;
+        if (b->bn) {
+            const float *g = ef_params_value(p, b->igamma), *be = ef_params_value(p, b->ibeta);
+            float *rm = ef_params_value(p, b->imean), *rv = ef_params_value(p, b->ivar);
+            /* Frozen layers behave as in inference (tf.keras trainable=False semantics). */
+            if (training && b->trainable) {
+                ef_batchnorm_forward_train(b->act, b->mean, b->rstd, rm, rv, b->pre, g, be, N, b->OC, momentum, eps);
+                b->bn_batch = 1;
+            } else {
+                ef_batchnorm_forward_infer(b->act, b->pre, g, be, rm, rv, N, b->OC, eps);
+            }
+            ef_relu_forward(b->act, b->act, N * b->OC);
+        } else {
+            ef_relu_forward(b->act, b->pre, N * b->OC);
+        }
+        x = b->act;
+    }
+    ef_meanpool_forward(br->pooled, x, offsets, B, br->F);
+    if (br->has_head)
+        ef_dense_forward(br->logits, br->pooled, ef_params_value(p, br->ihw), ef_params_value(p, br->ihb), B, br->F,
+                         br->K);
+}
+
+int ef_branch_any_trainable(const ef_branch *br)
+{
+    for (int i = 0; i < br->nblk; i++)
+        if (br->blk[i].trainable) return 1;
+    return br->has_head && br->head_trainable;
+}
+
+void ef_branch_sync_trainable(ef_branch *br, const ef_params *p)
+{
+    for (int i = 0; i < br->nblk; i++) br->blk[i].trainable = p->t[br->blk[i].iw].trainable;
+    if (br->has_head) br->head_trainable = p->t[br->ihw].trainable;
+}
+
+void ef_branch_backward(ef_branch *br, ef_params *p)
+{
+    int B = br->B;
+    int64_t N = br->N;
+    int last = br->nblk - 1;
+    int blocks_train = br->blk[last].trainable;
+    if (br->has_head) {
+        if (!br->head_trainable) return; /* frozen head: everything before it is frozen too */
+        if (blocks_train) memset(br->dpooled, 0, (size_t)B * br->F * sizeof(float));
+        ef_dense_backward(blocks_train ? br->dpooled : NULL, ef_params_gradient(p, br->ihw),
+                          ef_params_gradient(p, br->ihb), br->dlogits, br->pooled, ef_params_value(p, br->ihw), B,
+                          br->F, br->K);
+    }
+    if (!blocks_train) return;
+    ef_block *lb = &br->blk[last];
+    memset(lb->dact, 0, (size_t)(N * lb->OC) * sizeof(float));
+    ef_meanpool_backward(lb->dact, br->dpooled, br->offsets, B, br->F);
+    for (int i = last; i >= 0; i--) {
+        ef_block *b = &br->blk[i];
+        if (!b->trainable) break;
+        int64_t n_out = N * b->OC;
+        /* ReLU backward in place, then BN backward into scratch. */
+        ef_relu_backward(b->dact, b->dact, b->act, n_out);
+        const float *g = b->dact;
+        if (b->bn) {
+            EF_ASSERT(b->bn_batch);
+            memset(br->scratch, 0, (size_t)n_out * sizeof(float));
+            ef_batchnorm_backward(br->scratch, ef_params_gradient(p, b->igamma), ef_params_gradient(p, b->ibeta),
+                                  b->dact, b->pre, ef_params_value(p, b->igamma), b->mean, b->rstd, N, b->OC);
+            g = br->scratch;
+        }
+        int need_dinp = i > 0 && br->blk[i - 1].trainable;
+        float *dx = NULL;
+        if (need_dinp) {
+            dx = b->dropped ? br->dxdrop : br->blk[i - 1].dact;
+            memset(dx, 0, (size_t)(N * b->C) * sizeof(float));
+        }
+        const float *w = ef_params_value(p, b->iw);
+        float *dw = ef_params_gradient(p, b->iw), *db = ef_params_gradient(p, b->ib);
+        if (b->kind == BLK_DENSE)
+            ef_dense_backward(dx, dw, db, g, b->x, w, N, b->C, b->OC);
+        else
+            ef_conv1d_backward_ws(dx, dw, db, br->convws, g, b->x, w, br->offsets, B, b->C, b->OC, b->K);
+        if (need_dinp && b->dropped) {
+            float *prev = br->blk[i - 1].dact;
+            memset(prev, 0, (size_t)(N * b->C) * sizeof(float));
+            ef_dropout_backward(prev, br->dxdrop, b->mask, N * b->C, b->dropout);
+        }
+    }
+}
+
+static int nonfinite(const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 1;
+    return 0;
+}
+
+const char *ef_branch_nonfinite(const ef_branch *br)
+{
+    static _Thread_local char name[48];
+    for (int i = 0; i < br->nblk; i++) {
+        const ef_block *b = &br->blk[i];
+        if (nonfinite(b->pre, br->N * b->OC) || nonfinite(b->act, br->N * b->OC)) {
+            snprintf(name, sizeof name, "%s (%s)", b->layer, b->paper);
+            return name;
+        }
+    }
+    if (nonfinite(br->pooled, (int64_t)br->B * br->F)) {
+        snprintf(name, sizeof name, "%s.pool", br->name);
+        return name;
+    }
+    if (br->has_head && nonfinite(br->logits, (int64_t)br->B * br->K)) {
+        snprintf(name, sizeof name, "%s.out", br->name);
+        return name;
+    }
+    return NULL;
+}

@@ -1,0 +1,142 @@
+/* BERT encoder (inference only) for HuggingFace BERT checkpoints.
+ *
+ * A model folder holds config.json, vocab.txt and model.safetensors (HuggingFace layout).
+ * The loader trusts nothing: every tensor must have a known name (with or without the
+ * "bert." prefix), dtype F32/F16/BF16 and the exact shape implied by config.json; missing,
+ * duplicate and unexpected tensors are errors. Pooler ("pooler.*") and pre-training heads
+ * ("cls.*") and the "embeddings.position_ids" buffer are ignored. F32 tensors are used in
+ * place from the read-only mmap; F16/BF16 are converted to F32 once at load time.
+ *
+ * Forward pass: embeddings (word + position + token type 0) + LayerNorm, then per layer
+ * self-attention (+ residual + LayerNorm) and a GELU (exact erf) feed-forward block
+ * (+ residual + LayerNorm). Sequences of a batch are PACKED (no padding rows at all):
+ * dense layers run as one GEMM over all tokens of the batch, attention runs per sequence
+ * over its own length, which is exactly what a padding mask achieves.
+ *
+ * Dimension letters: L layers, C hidden size, NH heads, I intermediate size, V vocab,
+ * P max positions, N packed tokens of a batch, T tokens of one sequence. */
+#ifndef EMOFUSE_BERT_H
+#define EMOFUSE_BERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emofuse/status.h"
+
+#define EF_BERT_MAX_LAYERS 48
+
+typedef struct {
+    int n_layers;        /* num_hidden_layers, L */
+    int hidden;          /* hidden_size, C */
+    int n_heads;         /* num_attention_heads, NH (divides C) */
+    int intermediate;    /* intermediate_size, I */
+    int max_positions;   /* max_position_embeddings, P */
+    int vocab_size;      /* V */
+    int type_vocab_size; /* token types (segment ids); we always use type 0 */
+    float layer_norm_eps;
+} ef_bert_config;
+
+/* Parse config.json text (len bytes, need not be NUL-terminated). `name` is used in error
+ * messages ("<name>: key 'hidden_size': ..."). Requires every field above and
+ * hidden_act == "gelu"; bounds every number. */
+ef_code ef_bert_config_parse(ef_bert_config *cfg, const char *json, size_t len, const char *name,
+                             ef_error *err);
+ef_code ef_bert_config_load(ef_bert_config *cfg, const char *path, ef_error *err);
+
+typedef struct {
+    const float *q_w, *q_b;       /* (C, C), (C) */
+    const float *k_w, *k_b;       /* (C, C), (C) */
+    const float *v_w, *v_b;       /* (C, C), (C) */
+    const float *ao_w, *ao_b;     /* attention.output.dense (C, C), (C) */
+    const float *ln1_g, *ln1_b;   /* attention.output.LayerNorm (C), (C) */
+    const float *fc_w, *fc_b;     /* intermediate.dense (I, C), (I) */
+    const float *proj_w, *proj_b; /* output.dense (C, I), (C) */
+    const float *ln2_g, *ln2_b;   /* output.LayerNorm (C), (C) */
+} ef_bert_layer;
+
+typedef struct ef_st_file ef_st_file;
+
+typedef struct {
+    ef_bert_config cfg;
+    const float *wte;            /* word_embeddings (V, C) */
+    const float *wpe;            /* position_embeddings (P, C) */
+    const float *tte;            /* token_type_embeddings (type_vocab_size, C) */
+    const float *emb_ln_g, *emb_ln_b; /* (C), (C) */
+    ef_bert_layer *layers;       /* (L) */
+    int32_t cls_id, sep_id;      /* ids of [CLS] and [SEP] in vocab.txt */
+    char *dir;                   /* model folder */
+    char *vocab_path;            /* <dir>/vocab.txt */
+    /* private */
+    ef_st_file *st;              /* keeps the mmap alive */
+    float *owned;                /* F16/BF16 tensors converted to F32, and unaligned F32 copies */
+    size_t owned_floats;
+    size_t weight_bytes;         /* bytes of all used weights as F32 */
+} ef_bert_model;
+
+/* Load a model folder. On failure *out is NULL and err names the file and the cause. */
+ef_code ef_bert_load(ef_bert_model **out, const char *dir, ef_error *err);
+void ef_bert_free(ef_bert_model *m);
+
+/* ---- Low level: one packed batch ---------------------------------------------------- */
+
+/* Scratch buffers for batches of up to max_tokens packed tokens and sequences of up to
+ * max_seq tokens. One workspace per concurrently running forward pass. */
+typedef struct ef_bert_workspace ef_bert_workspace;
+ef_bert_workspace *ef_bert_workspace_new(const ef_bert_config *cfg, int max_tokens, int max_seq);
+/* Same, with n_threads threads (ef_parallel_for) for attention (one sequence per item)
+ * and the row-wise LayerNorm/GELU; the GEMMs use OpenBLAS's own threads. */
+ef_bert_workspace *ef_bert_workspace_new_threads(const ef_bert_config *cfg, int max_tokens, int max_seq,
+                                                 int n_threads);
+void ef_bert_workspace_free(ef_bert_workspace *ws);
+
+/* Forward pass over B sequences packed back to back: ids (N) with N = sum(lens), each
+ * sequence already framed ([CLS] ... [SEP]) and at most P tokens long.
+ * Hidden state 0 is the embedding output, state l (1..L) the output of layer l.
+ *   all_hidden: (L+1, N, C) or NULL.
+ *   layer_sum:  (N, C) or NULL; receives the sum of the states l with bit l of sum_mask set.
+ * Ids outside [0, V) are an error (EF_ERR_ARG). */
+ef_code ef_bert_forward(const ef_bert_model *m, ef_bert_workspace *ws, const int32_t *ids,
+                        const int *lens, int B, float *all_hidden, float *layer_sum,
+                        uint64_t sum_mask, ef_error *err);
+
+/* Naive triple-loop version of the same forward pass (oracle for tests; slow). */
+ef_code ef_bert_forward_naive(const ef_bert_model *m, const int32_t *ids, int T, float *all_hidden,
+                              ef_error *err);
+
+/* ---- High level: texts of word-pieces -> per word-piece features --------------------- */
+
+typedef struct {
+    int layer_first;     /* first hidden state to combine; -1 = L-3 (the paper: last 4 layers) */
+    int layer_count;     /* number of consecutive states to combine (default 4) */
+    int mean;            /* 0: sum (the paper), 1: mean */
+    int keep_special;    /* 1: output rows for [CLS] and [SEP] too (default 0) */
+    int truncate;        /* 1: drop word-pieces beyond P-2; 0 (default): overlapping windows */
+    int window_stride;   /* word-pieces between window starts; 0 = (P-2)/2 */
+    int n_threads;       /* 0 = all cores */
+    int batch_tokens;    /* packed tokens per batch (default 1024) */
+    int threading;       /* EF_BERT_THREADS_* (default: BLAS, measured faster; docs/bert.md) */
+} ef_bert_feat_opts;
+
+enum {
+    EF_BERT_THREADS_BLAS = 1,      /* one batch at a time, OpenBLAS threads inside each GEMM */
+    EF_BERT_THREADS_SEQUENCES = 2  /* batches in parallel (ef_parallel_for), OpenBLAS single-threaded */
+};
+
+ef_bert_feat_opts ef_bert_feat_default_opts(void);
+
+/* Number of output rows for a text of n word-pieces (without [CLS]/[SEP]). */
+int ef_bert_feat_rows(const ef_bert_model *m, const ef_bert_feat_opts *o, int n);
+
+/* Features of many texts. pieces[i] holds n[i] word-piece ids WITHOUT [CLS]/[SEP];
+ * out[i] is caller-allocated with ef_bert_feat_rows(n[i]) * C floats. Texts are sorted by
+ * length and packed into batches; long texts are split into windows (see docs/bert.md). */
+ef_code ef_bert_features(const ef_bert_model *m, const ef_bert_feat_opts *o, int n_texts,
+                         const int32_t *const *pieces, const int *n, float *const *out, ef_error *err);
+
+/* All hidden states of one text: all_hidden (L+1, T, C) with T = n+2 rows
+ * ([CLS], pieces, [SEP]; with truncate, n is first cut to P-2). Long texts use the same
+ * windows as ef_bert_features. *T_out receives T. */
+ef_code ef_bert_hidden_states(const ef_bert_model *m, const ef_bert_feat_opts *o, const int32_t *pieces,
+                              int n, float *all_hidden, int *T_out, ef_error *err);
+
+#endif

@@ -3,8 +3,8 @@
  * The file is read in blocks of EF_DECODE_BLOCK frames, mixed down to mono (channel mean)
  * and, when its rate differs, streamed through libsoxr (high quality). Memory is bounded by
  * the output samples: the output array is sized once from the header's frame count (it only
- * grows if a file reports fewer frames than it holds) and trimmed at the end; everything
- * else is a few blocks.
+ * grows if a file reports fewer frames than it holds, or claims more than its size allows)
+ * and trimmed at the end; everything else is a few blocks.
  *
  * Scaling: libsndfile maps integer PCM to [-1, 1) by dividing by 2^(bits-1); openSMILE (and
  * the acoustic spec) divide int16 by 32767, so integer formats are rescaled by 32768/32767,
@@ -118,6 +118,14 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
      * briefly held twice) on the normal path. */
     if (info.frames > 0 && info.frames < ((sf_count_t)1 << 40)) {
         int64_t want = resample ? (int64_t)ceil((double)info.frames * ratio) + 64 : (int64_t)info.frames;
+        /* A header can claim far more frames than the file holds (a corrupt FLAC
+         * STREAMINFO says up to 2^36): never pre-size beyond what the file's bytes can
+         * plausibly decode to (16 output samples per byte is above speech FLAC's ~3);
+         * past that the buffer grows geometrically, as for an under-reporting header. */
+        if (S_ISREG(st.st_mode)) {
+            const double plausible = (double)st.st_size * 16.0 * (ratio > 1.0 ? ratio : 1.0) + 65536.0;
+            if ((double)want > plausible) want = (int64_t)plausible;
+        }
         out.data = malloc((size_t)want * sizeof(float));
         if (!out.data) {
             rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory for %lld samples", path, (long long)want);

@@ -26,6 +26,14 @@ int64_t ef_pitch_n_frames(const ef_lld_params *p, int64_t n);
 
 #define EF_SHS_NCAND 6
 
+/* openSMILE zeroes F0 where the RMS of the Gaussian-windowed 60 ms frame is <= 0.001
+ * (cValbasedSelector, samples scaled by 1/32768; ours are scaled by 1/32767): the gate
+ * is rms * EF_SHS_OPENSMILE_SCALE > EF_SHS_RMS_GATE. EF_SHS_RMS_GATE_RAW is the same
+ * threshold on our rms (ef_shs_analyse computes rms exactly near it). */
+#define EF_SHS_RMS_GATE 0.001
+#define EF_SHS_OPENSMILE_SCALE (32767.0 / 32768.0)
+#define EF_SHS_RMS_GATE_RAW (EF_SHS_RMS_GATE / EF_SHS_OPENSMILE_SCALE)
+
 /* Candidates of one frame in openSMILE's order (index 0 = best score); unused slots
  * hold f0 = voicing = score = 0. */
 typedef struct {
@@ -50,9 +58,38 @@ void ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms
 
 /* ---- stage 2: Viterbi smoothing over candidates (pitch_viterbi.c) ---- */
 
-/* Choose one candidate (or unvoiced) per frame with openSMILE's incremental Viterbi
- * (30-frame buffer, forced decisions when paths do not merge). f0 (T) gets the chosen
- * candidate's F0 or 0. Needs 7 * 30 ints + small buffers; returns EF_ERR_NOMEM only. */
+#define EF_VIT_NSTATES (EF_SHS_NCAND + 1) /* 6 candidates + unvoiced */
+#define EF_VIT_BUFLEN 30                  /* openSMILE's path buffer (frames) */
+#define EF_VIT_RING 32                    /* candidate ring: >= BUFLEN + 1, power of two */
+
+/* Streaming form of openSMILE's incremental Viterbi (30-frame path buffer, forced
+ * decisions when paths do not merge). Frames are pushed one at a time; a frame is
+ * decided at most EF_VIT_BUFLEN - 1 pushes later, so only the last EF_VIT_RING frames'
+ * candidates are kept: memory is O(1) in the file length (about 4 KiB, no allocation).
+ * Plain data, caller-owned (stack is fine); one per analysis. */
+typedef struct {
+    double cost[EF_VIT_NSTATES];
+    int paths[2][EF_VIT_NSTATES][EF_VIT_BUFLEN]; /* best path into each state, ring by frame % BUFLEN */
+    int pb;                                      /* current half of paths */
+    int64_t pushed;                              /* frames pushed so far */
+    int64_t decided;                             /* frames [0, decided) are decided */
+    double last_change, cutoff;                  /* openSMILE's running "lastChange"; voicing cutoff */
+    ef_shs_cands ring[EF_VIT_RING];              /* candidates of frame k at k % EF_VIT_RING */
+    int8_t state[EF_VIT_RING];                   /* chosen state of decided frame k (6 = unvoiced) */
+} ef_viterbi;
+
+void ef_viterbi_init(ef_viterbi *v, double voicing_cutoff);
+/* Add the next frame's candidates; returns the number of decided frames (frames
+ * [0, return) are decided; it never decreases). */
+int64_t ef_viterbi_push(ef_viterbi *v, const ef_shs_cands *c);
+/* End of input: decide every remaining frame along the cheapest path; returns pushed. */
+int64_t ef_viterbi_finish(ef_viterbi *v);
+/* F0 (Hz, 0 = unvoiced) chosen for decided frame k; k must be one of the last
+ * EF_VIT_RING frames pushed (read decisions right after each push / finish). */
+float ef_viterbi_f0(const ef_viterbi *v, int64_t k);
+
+/* Whole-array convenience form: f0 (T) from cands (T). Returns EF_OK (EF_ERR_NOMEM is
+ * kept in the signature for compatibility; nothing is allocated). */
 ef_code ef_pitch_viterbi(float *f0, const ef_shs_cands *cands, int64_t T, double voicing_cutoff, ef_error *err);
 
 /* ---- stage 3: jitter, shimmer, HNR from the waveform (voice_quality.c) ---- */

@@ -7,12 +7,20 @@
  * Speed: everything that depends only on the frame size (window, spline system on the
  * log-frequency axis, interpolation positions, auditory weights, harmonic shifts) is
  * built once in ef_shs_create; a frame then costs one 1024-point real FFT plus a few
- * linear passes over 513 points. */
+ * linear passes over 513 points. Every output value is computed with exactly the
+ * operations of the straightforward code (outputs are compared bit for bit against
+ * openSMILE-matched references): the speed-ups only remove branches (local-maximum
+ * scans), clear the FFT padding once, split the RMS energy sum (exact recomputation near
+ * the gate threshold) and run element-wise float steps four lanes wide. See the speed
+ * section of docs/acoustic-features.md. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <fftw3.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "audio/fft.h"
 #include "audio/pitch.h"
@@ -129,6 +137,8 @@ ef_code ef_shs_create(ef_shs **out, const ef_lld_params *p, ef_error *err)
         return rc;
     }
 
+    memset(s->fin, 0, sizeof(float) * (size_t)nfft); /* the padding stays zero (see ef_shs_analyse) */
+
     /* Gaussian window exp(-0.5 ((i - (N-1)/2) / (sigma (N-1)/2))^2) */
     double half = (n - 1) / 2.0;
     for (int i = 0; i < n; i++) {
@@ -195,8 +205,12 @@ static void spec_enhance(double *a, int n, int *posmax)
     int nmax = 0;
     if (n < 3) return;
     if (a[0] > a[1]) posmax[nmax++] = 0;
-    for (int i = 1; i < n - 1; i++)
-        if (a[i] > a[i - 1] && a[i] >= a[i + 1]) posmax[nmax++] = i;
+    /* branch-free: local maxima of a magnitude spectrum are unpredictable, and this loop
+     * was a fifth of the SHS time with a data-dependent branch (posmax has n + 2 slots) */
+    for (int i = 1; i < n - 1; i++) {
+        posmax[nmax] = i;
+        nmax += (a[i] > a[i - 1]) & (a[i] >= a[i + 1]);
+    }
     if (a[n - 1] > a[n - 2]) posmax[nmax++] = n - 1;
     if (nmax == 1) {
         /* openSMILE indexes posmax[1] here (an unset slot, 0): everything from bin 3 on is
@@ -264,21 +278,49 @@ void ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms
     const int n = s->n, nm = s->nmag;
     memset(out, 0, sizeof(*out));
 
-    /* window (+ energy of the windowed frame for the silence gate) */
-    double e = 0.0;
-    float *fin = s->fin;
-    memset(fin, 0, sizeof(float) * (size_t)s->nfft);
-    for (int i = 0; i < n; i++) {
-        float v = (float)(frame[i] * s->win[i]);
-        fin[s->pad + i] = v;
-        e += (double)v * v;
+    /* window (+ energy of the windowed frame for the silence gate). The zero padding
+     * around the frame was set once in ef_shs_create: an out-of-place r2c FFTW plan
+     * preserves its input, so only the n windowed samples are rewritten. */
+    float *fin = s->fin + s->pad;
+    for (int i = 0; i < n; i++) fin[i] = (float)(frame[i] * s->win[i]);
+    /* The energy only feeds the RMS gate (rms > 0.001) and the silence test (e > 0).
+     * Four partial sums avoid a 960-long chain of dependent additions; when the result
+     * lands within 1e-6 (relative, 8 float ulps) of the gate threshold, the sum is redone in the
+     * original sequential order, so the gate decision is exactly the reference's. */
+    double e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        e0 += (double)fin[i] * fin[i];
+        e1 += (double)fin[i + 1] * fin[i + 1];
+        e2 += (double)fin[i + 2] * fin[i + 2];
+        e3 += (double)fin[i + 3] * fin[i + 3];
     }
+    for (; i < n; i++) e0 += (double)fin[i] * fin[i];
+    double e = (e0 + e1) + (e2 + e3);
     *rms = (float)sqrt(e / n);
+    if (fabs((double)*rms - EF_SHS_RMS_GATE_RAW) <= 1e-6 * EF_SHS_RMS_GATE_RAW) {
+        e = 0.0;
+        for (int k = 0; k < n; k++) e += (double)fin[k] * fin[k];
+        *rms = (float)sqrt(e / n);
+    }
     if (!(e > 0.0)) return; /* silence: no candidates (also keeps NaN input out) */
 
-    fftwf_execute_dft_r2c(s->plan, fin, s->fout);
+    fftwf_execute_dft_r2c(s->plan, s->fin, s->fout);
     double *y = s->y;
-    for (int i = 0; i < nm; i++) {
+    int i0 = 0;
+#if defined(__SSE2__)
+    /* |X| four bins at a time: the same float multiply, add and correctly rounded square
+     * root as the scalar loop (sqrtps is exact like sqrtss), so bit-identical */
+    for (; i0 + 4 <= nm; i0 += 4) {
+        const float *c = &s->fout[i0][0];
+        __m128 a = _mm_loadu_ps(c), b = _mm_loadu_ps(c + 4);
+        __m128 re = _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)), im = _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+        __m128 mag = _mm_sqrt_ps(_mm_add_ps(_mm_mul_ps(re, re), _mm_mul_ps(im, im)));
+        _mm_storeu_pd(y + i0, _mm_cvtps_pd(mag));
+        _mm_storeu_pd(y + i0 + 2, _mm_cvtps_pd(_mm_movehl_ps(mag, mag)));
+    }
+#endif
+    for (int i = i0; i < nm; i++) {
         float re = s->fout[i][0], im = s->fout[i][1];
         y[i] = (float)sqrtf(re * re + im * im);
     }
@@ -301,7 +343,8 @@ void ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms
     for (int k = 0; k < nm; k++) {
         int lo = s->klo[k];
         float v = (float)(s->ca[k] * y[lo] + s->cb[k] * y[lo + 1] + s->cc[k] * y2[lo] + s->cd[k] * y2[lo + 1]);
-        spec[k] = v > 0.0f ? (float)((double)v * s->audw[k]) : 0.0f;
+        float w = (float)((double)v * s->audw[k]);
+        spec[k] = v > 0.0f ? w : 0.0f; /* select, not branch */
     }
 
     /* subharmonic summation: shifted (compressed) copies of the spectrum add up at F0 */
@@ -313,34 +356,60 @@ void ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms
         if (sh < nm) axpy_f(ss, spec + sh, scale, nm - sh);
         scale *= (float)SHS_COMPRESSION;
     }
-    for (int j = 0; j < nm; j++) {
-        ss[j] /= (float)SHS_N_HARMONICS;
-        if (ss[j] < 0) ss[j] = 0;
+    /* ss /= 15, negatives to +0: four lanes at a time (the scalar loop was bound by the
+     * divider); element-wise, so every value is exactly the scalar result */
+    int j0 = 0;
+#if defined(__GNUC__)
+    {
+        typedef float v4f __attribute__((vector_size(16)));
+        typedef int v4i __attribute__((vector_size(16)));
+        const v4f div = {SHS_N_HARMONICS, SHS_N_HARMONICS, SHS_N_HARMONICS, SHS_N_HARMONICS}, zero = {0, 0, 0, 0};
+        for (; j0 + 4 <= nm; j0 += 4) {
+            v4f v;
+            memcpy(&v, ss + j0, sizeof v);
+            v = v / div;
+            v4i neg = v < zero;
+            v4i bits;
+            memcpy(&bits, &v, sizeof bits);
+            bits &= ~neg;
+            memcpy(ss + j0, &bits, sizeof bits);
+        }
+    }
+#endif
+    for (int j = j0; j < nm; j++) {
+        float v = ss[j] / (float)SHS_N_HARMONICS;
+        ss[j] = v < 0 ? 0 : v;
     }
 
-    /* greedy peak picking: the 6 highest local maxima, best first (ties keep order) */
-    int cidx[EF_SHS_NCAND];
-    float cscore[EF_SHS_NCAND] = {0};
-    int nc = 0;
+    /* greedy peak picking: the 6 highest local maxima, best first (ties keep order).
+     * Local maxima are listed branch-free first (with the mean, summed in the original
+     * order); only they go through the insertion. */
+    int *peaks = s->posmax, npk = 0;
     double mean = ss[0];
     for (int i = 1; i < nm - 1; i++) {
-        if (ss[i - 1] < ss[i] && ss[i] > ss[i + 1]) {
-            for (int j = 0; j < EF_SHS_NCAND; j++) {
-                if (cscore[j] == 0.0f || cscore[j] < ss[i]) {
-                    for (int k = EF_SHS_NCAND - 1; k > j; k--) {
-                        cscore[k] = cscore[k - 1];
-                        cidx[k] = cidx[k - 1];
-                    }
-                    cidx[j] = i;
-                    cscore[j] = ss[i];
-                    if (nc < EF_SHS_NCAND) nc++;
-                    break;
-                }
-            }
-        }
+        peaks[npk] = i;
+        npk += (ss[i - 1] < ss[i]) & (ss[i] > ss[i + 1]);
         mean += ss[i];
     }
     mean = (mean + ss[nm - 1]) / nm;
+    int cidx[EF_SHS_NCAND];
+    float cscore[EF_SHS_NCAND] = {0};
+    int nc = 0;
+    for (int q = 0; q < npk; q++) {
+        const int i = peaks[q];
+        for (int j = 0; j < EF_SHS_NCAND; j++) {
+            if (cscore[j] == 0.0f || cscore[j] < ss[i]) {
+                for (int k = EF_SHS_NCAND - 1; k > j; k--) {
+                    cscore[k] = cscore[k - 1];
+                    cidx[k] = cidx[k - 1];
+                }
+                cidx[j] = i;
+                cscore[j] = ss[i];
+                if (nc < EF_SHS_NCAND) nc++;
+                break;
+            }
+        }
+    }
 
     /* parabolic refinement on the log axis, voicing, then keep the in-range ones */
     int m = 0;

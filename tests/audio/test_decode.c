@@ -3,7 +3,9 @@
  * 16 kHz and a sine's frequency preserved (spectral peak); exact int16/32767 scaling;
  * channel mean; a header-only file (n = 0), a file shorter than one frame, all zeros and
  * clipped input through the LLD pipeline (finite output); 0-byte, garbage, truncated and
- * missing files -> an error naming the file. */
+ * missing files -> an error naming the file; a FLAC whose header claims 2^36 - 1 frames
+ * (a corrupt STREAMINFO) decodes like the intact file instead of failing with
+ * "out of memory" (the header's count is only trusted up to what the file size allows). */
 #include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
@@ -236,6 +238,43 @@ static void test_errors(void)
     CHECK_MSG(strncmp(err.msg, tpath("garbage.flac"), strlen(tpath("garbage.flac"))) == 0, "%s", err.msg);
 }
 
+/* FLAC STREAMINFO says 2^36 - 1 frames: the decoder must not try to pre-allocate them. */
+static void test_lying_header(void)
+{
+    const double amp[1] = {0.4};
+    const char *good = tpath("honest.flac"), *bad = tpath("lying.flac");
+    write_sine(good, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 16000, 1, 200.0, amp, 8000);
+    FILE *fp = fopen(good, "rb");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    unsigned char buf[1 << 16];
+    size_t sz = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    CHECK(sz > 42 && sz < sizeof buf && memcmp(buf, "fLaC", 4) == 0 && (buf[4] & 0x7f) == 0);
+    if (sz <= 42) return;
+    /* STREAMINFO body at byte 8; total samples = low 36 bits of bytes 21..25 */
+    buf[21] |= 0x0f;
+    memset(buf + 22, 0xff, 4);
+    fp = fopen(bad, "wb");
+    CHECK(fp != NULL && fwrite(buf, 1, sz, fp) == sz);
+    if (fp) fclose(fp);
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(bad, SFM_READ, &info);
+    CHECK_MSG(sf && info.frames == ((sf_count_t)1 << 36) - 1, "libsndfile reads %lld frames from the patched header",
+              (long long)info.frames);
+    if (sf) sf_close(sf);
+    float *x = NULL, *y = NULL;
+    int64_t nx = 0, ny = 0;
+    ef_error err = {0};
+    CHECK(ef_audio_load(good, 16000, &x, &nx, &err) == EF_OK);
+    ef_code rc = ef_audio_load(bad, 16000, &y, &ny, &err);
+    CHECK_MSG(rc == EF_OK, "lying header: %s", err.msg);
+    CHECK_MSG(rc != EF_OK || (ny == nx && nx == 8000 && memcmp(x, y, sizeof(float) * (size_t)nx) == 0),
+              "lying header: %lld samples vs %lld", (long long)ny, (long long)nx);
+    free(x);
+    free(y);
+}
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "%s", ef_test_tmpdir());
@@ -243,5 +282,6 @@ int main(void)
     test_int16_scaling();
     test_edge_signals();
     test_errors();
+    test_lying_header();
     return ef_test_exit();
 }

@@ -15,23 +15,9 @@
 #include "cli/features_common.h"
 #include "emofuse/feature_store.h"
 #include "emofuse/manifest.h"
+#include "emofuse/metrics.h"
 #include "emofuse/nn_model.h"
 #include "emofuse/progress.h"
-
-static const char *const class_names[4] = {"angry", "happy", "sad", "neutral"};
-
-/* 4-class map of the paper: excitement counts as happiness (IEMOCAP codes accepted). */
-static int map_label(const char *s)
-{
-    static const char *const names[][2] = {
-        {"angry", "0"}, {"anger", "0"},   {"ang", "0"},       {"happy", "1"}, {"happiness", "1"}, {"hap", "1"},
-        {"excited", "1"}, {"excitement", "1"}, {"exc", "1"}, {"sad", "2"},  {"sadness", "2"},   {"neutral", "3"},
-        {"neu", "3"},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcasecmp(s, names[i][0]) == 0) return names[i][1][0] - '0';
-    return -1;
-}
 
 static void usage(FILE *out)
 {
@@ -224,7 +210,7 @@ int cmd_train(int argc, char **argv)
                          a.train_ids);
             goto out;
         }
-        int y = map_label(ef_manifest_cell(man, row, ecol));
+        int y = ef_emotion4_class(ef_manifest_cell(man, row, ecol));
         if (y < 0) {
             skipped_label++;
             continue;
@@ -310,7 +296,7 @@ int cmd_train(int argc, char **argv)
     if (ts) snprintf(meta.text_kind, sizeof meta.text_kind, "%s", ef_store_kind(ts));
     if (as) snprintf(meta.audio_kind, sizeof meta.audio_kind, "%s", ef_store_kind(as));
     meta.n_labels = 4;
-    for (int k = 0; k < 4; k++) strcpy(meta.labels[k], class_names[k]);
+    for (int k = 0; k < 4; k++) strcpy(meta.labels[k], ef_emotion4_names[k]);
     meta.audio_mean = mean;
     meta.audio_std = std;
     if ((rc = ef_model_save(m, &meta, a.out, &err)) != EF_OK) goto out;

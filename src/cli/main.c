@@ -18,6 +18,7 @@ static const command commands[] = {
     {"embed", cmd_embed, "write BERT embeddings of one text to a safetensors file"},
     {"models", cmd_models, "download pretrained models (models fetch bert-base-uncased)"},
     {"train", cmd_train, "train one system (text, audio, early/late fusion) on a feature store"},
+    {"predict", cmd_predict, "class probabilities of a trained model (+ AvRec/AvAUC with labels)"},
 };
 
 static void usage(FILE *out)

@@ -17,6 +17,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 
 /* Print "error: <msg>" to stderr and return 1 (for `return cli_fail(&err);`). */

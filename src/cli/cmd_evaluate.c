@@ -159,7 +159,17 @@ int cmd_evaluate(int argc, char **argv)
     }
     ef_error err = {0};
     int code = 0;
-    printf("%-40s %6s %8s %8s\n", "run", "n", "AvRec%", "AvAUC");
+    /* The report is assembled in memory and printed only when every run was read, so a
+     * bad file never leaves a partial table on stdout. */
+    char *report = NULL;
+    size_t report_len = 0;
+    FILE *out = open_memstream(&report, &report_len);
+    if (!out) {
+        free(rec);
+        free(auc);
+        return cli_usage_error("evaluate: out of memory");
+    }
+    fprintf(out, "%-40s %6s %8s %8s\n", "run", "n", "AvRec%", "AvAUC");
     ef_eval_result last = {0};
     scores s0 = {0};
     for (int r = 0; r < runs && !code; r++) {
@@ -171,7 +181,7 @@ int cmd_evaluate(int argc, char **argv)
         else {
             rec[r] = res.av_rec;
             auc[r] = res.av_auc;
-            printf("%-40s %6lld %8.1f %8.3f%s\n", argv[r + 1], (long long)res.n, 100 * res.av_rec, res.av_auc,
+            fprintf(out, "%-40s %6lld %8.1f %8.3f%s\n", argv[r + 1], (long long)res.n, 100 * res.av_rec, res.av_auc,
                    n_files > 1 ? "  (folds merged)" : "");
             last = res;
             if (r == 0) memcpy(s0.names, s.names, sizeof s.names);
@@ -183,20 +193,23 @@ int cmd_evaluate(int argc, char **argv)
         ef_summary sr, sa;
         if (ef_summarise(rec, runs, &sr, &err) || ef_summarise(auc, runs, &sa, &err)) code = cli_fail(&err);
         else
-            printf("%-40s %6d %5.1f +- %.1f %.3f +- %.3f\n", "median +- IQR over runs", runs, 100 * sr.median,
+            fprintf(out, "%-40s %6d %5.1f +- %.1f %.3f +- %.3f\n", "median +- IQR over runs", runs, 100 * sr.median,
                    100 * sr.iqr, sa.median, sa.iqr);
     }
     if (!code && runs == 1) {
         int K = last.K;
-        printf("\nconfusion matrix (rows: true class, columns: predicted)\n%-10s", "");
-        for (int j = 0; j < K; j++) printf(" %8.8s", s0.names[j]);
-        printf(" %8s %8s\n", "recall", "AUC");
+        fprintf(out, "\nconfusion matrix (rows: true class, columns: predicted)\n%-10s", "");
+        for (int j = 0; j < K; j++) fprintf(out, " %8.8s", s0.names[j]);
+        fprintf(out, " %8s %8s\n", "recall", "AUC");
         for (int k = 0; k < K; k++) {
-            printf("%-10.10s", s0.names[k]);
-            for (int j = 0; j < K; j++) printf(" %8lld", (long long)last.cm[k * K + j]);
-            printf(" %8.3f %8.3f\n", last.recall[k], last.auc[k]);
+            fprintf(out, "%-10.10s", s0.names[k]);
+            for (int j = 0; j < K; j++) fprintf(out, " %8lld", (long long)last.cm[k * K + j]);
+            fprintf(out, " %8.3f %8.3f\n", last.recall[k], last.auc[k]);
         }
     }
+    fclose(out);
+    if (!code) fwrite(report, 1, report_len, stdout);
+    free(report);
     free(rec);
     free(auc);
     return code;

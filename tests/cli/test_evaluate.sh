@@ -36,6 +36,8 @@ printf 'id,audio\nu1,x.wav\n' > "$dir/notpred.csv"
 "$bin" evaluate "$dir/notpred.csv" > /dev/null 2> "$dir/err"
 [[ $? -eq 1 ]] || fail "non-prediction file accepted"
 grep -q "^error: .*notpred.csv: not a prediction file" "$dir/err" || fail "message: $(cat "$dir/err")"
+"$bin" evaluate "$dir/run1.csv" "$dir/notpred.csv" > "$dir/partial" 2>/dev/null
+[[ -s "$dir/partial" ]] && fail "partial table printed before an error"
 printf 'id,p_a,p_b,predicted,label\nu1,zero,0.1,a,a\n' > "$dir/bad.csv"
 "$bin" evaluate "$dir/bad.csv" > /dev/null 2> "$dir/err" && fail "bad number accepted"
 grep -q "bad.csv: data row 1: 'zero' is not a probability" "$dir/err" || fail "bad number message: $(cat "$dir/err")"

@@ -19,6 +19,13 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
 #define EF_LLD_BASE_DIMS 18
 #define EF_LLD_DIMS 36
 
+/* Voice-quality method for jitter, shimmer and logHNR (docs/acoustic-pitch.md, "Two
+ * voice-quality methods"): EF_VQ_OPENSMILE reproduces openSMILE's cPitchJitter (the
+ * default; compatible with ComParE features); EF_VQ_CYCLES marks individual glottal
+ * cycles (waveform matching at the Viterbi F0, sub-sample precision) and measures
+ * cycle-to-cycle jitter/shimmer as defined, HNR from the same cycles. F0 is the same. */
+enum { EF_VQ_OPENSMILE = 0, EF_VQ_CYCLES = 1 };
+
 typedef struct {
     int sample_rate;          /* 16000: input is resampled to this */
     double frame_step;        /* 0.010 s hop */
@@ -31,6 +38,7 @@ typedef struct {
     int n_mel;                /* 26 */
     int n_mfcc;               /* 13 */
     int cep_lifter;           /* 22 */
+    int voice_quality;        /* EF_VQ_OPENSMILE (default, 0) or EF_VQ_CYCLES */
 } ef_lld_params;
 
 ef_lld_params ef_lld_default_params(void);

@@ -18,6 +18,7 @@ ef_lld_params ef_lld_default_params(void)
         .n_mel = 26,
         .n_mfcc = 13,
         .cep_lifter = 22,
+        .voice_quality = EF_VQ_OPENSMILE,
     };
     return p;
 }
@@ -44,6 +45,9 @@ ef_code ef_lld_params_check(const ef_lld_params *p, ef_error *err)
         return ef_fail(err, EF_ERR_ARG, "delta_window: %d must be in [1, 50]", p->delta_window);
     if (!(p->f0_min > 0 && p->f0_min < p->f0_max && p->f0_max < p->sample_rate / 2.0))
         return ef_fail(err, EF_ERR_ARG, "f0 range [%g, %g] Hz is invalid", p->f0_min, p->f0_max);
+    if (p->voice_quality != EF_VQ_OPENSMILE && p->voice_quality != EF_VQ_CYCLES)
+        return ef_fail(err, EF_ERR_ARG, "voice_quality: %d is neither EF_VQ_OPENSMILE nor EF_VQ_CYCLES",
+                       p->voice_quality);
     if (p->n_mel != 26 || p->n_mfcc != 13)
         return ef_fail(err, EF_ERR_ARG, "n_mel/n_mfcc: only the spec's 26 bands and 13 coefficients are supported");
     return EF_OK;

@@ -1,5 +1,6 @@
 /* Driver of the pitch / voice-quality stage: per-frame SHS candidates, Viterbi
- * smoothing, the RMS silence gate, then the streaming jitter/shimmer/HNR analysis.
+ * smoothing, the RMS silence gate, then the jitter/shimmer/HNR analysis (openSMILE's
+ * streaming method by default, cycle marks with EF_VQ_CYCLES).
  * Row t = the 60 ms window starting at sample t * hop (openSMILE's left-aligned framing,
  * frameTime t * 10 ms). SHS and Viterbi are streamed (frames are analysed straight from
  * the caller's samples, decisions come out at most 30 frames later), so besides the
@@ -71,7 +72,11 @@ ef_code ef_pitch_voice_quality(const ef_lld_params *p, const float *samples, int
     const int64_t d = ef_viterbi_finish(vit);
     for (; done_frames < d; done_frames++) f0[done_frames] = gated_f0(vit, rms_ring, done_frames);
 
-    rc = ef_voice_quality(jitter, shimmer, loghnr, samples, n, p->sample_rate, hop, len, f0, n_frames, err);
+    if (p->voice_quality == EF_VQ_CYCLES)
+        rc = ef_voice_quality_cycles(jitter, shimmer, loghnr, samples, n, p->sample_rate, hop, len, f0, n_frames,
+                                     p->f0_min, p->f0_max, err);
+    else
+        rc = ef_voice_quality(jitter, shimmer, loghnr, samples, n, p->sample_rate, hop, len, f0, n_frames, err);
     if (rc) goto done;
     /* contract: never NaN/Inf (the stages already avoid them; this is the last guard) */
     for (int64_t t = 0; t < n_frames; t++) {

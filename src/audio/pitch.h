@@ -1,8 +1,8 @@
 /* Internal interface between the LLD pipeline (lld.c) and the pitch / voice-quality
- * stage (pitch.c drives pitch_shs.c, pitch_viterbi.c, voice_quality.c). Not a public
- * header. The stages mirror openSMILE's ComParE_2016 chain (cPitchShs ->
- * cPitchSmootherViterbi -> RMS gate -> cPitchJitter); docs/acoustic-pitch.md has the
- * details and the deliberate differences. */
+ * stage (pitch.c drives pitch_shs.c, pitch_viterbi.c, voice_quality.c or
+ * voice_quality_cycles.c). Not a public header. The stages mirror openSMILE's
+ * ComParE_2016 chain (cPitchShs -> cPitchSmootherViterbi -> RMS gate -> cPitchJitter);
+ * docs/acoustic-pitch.md has the details and the deliberate differences. */
 #ifndef EMOFUSE_AUDIO_PITCH_H
 #define EMOFUSE_AUDIO_PITCH_H
 
@@ -99,5 +99,13 @@ ef_code ef_pitch_viterbi(float *f0, const ef_shs_cands *cands, int64_t T, double
  * ef_pitch_voice_quality. hop, frame_len in samples. */
 ef_code ef_voice_quality(float *jitter, float *shimmer, float *loghnr, const float *x, int64_t n, int rate,
                          int hop, int frame_len, const float *f0, int64_t T, ef_error *err);
+
+/* The opt-in EF_VQ_CYCLES method (voice_quality_cycles.c): glottal cycle marks by
+ * waveform matching at the Viterbi F0 within each voiced run, sub-sample precision;
+ * jitter, shimmer and HNR of the cycles inside each frame's window. Same outputs and
+ * conventions (unvoiced: 0, 0, -100). f0_min/f0_max bound the accepted periods. */
+ef_code ef_voice_quality_cycles(float *jitter, float *shimmer, float *loghnr, const float *x, int64_t n, int rate,
+                                int hop, int frame_len, const float *f0, int64_t T, double f0_min, double f0_max,
+                                ef_error *err);
 
 #endif

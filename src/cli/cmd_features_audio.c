@@ -39,6 +39,8 @@ static void usage(FILE *out, const ef_lld_params *d)
             "      --pitch-frame S    pitch window in seconds (default %g)\n"
             "      --smooth N         moving-average window in frames, 1 = off (default %d)\n"
             "      --delta N          delta regression half-window (default %d)\n"
+            "      --voice-quality M  jitter/shimmer/HNR method: opensmile (default) or cycles\n"
+            "                         (true cycle-to-cycle values; docs/acoustic-pitch.md)\n"
             "  -q, --quiet            no progress output\n\n"
             "Rerunning skips utterances whose audio (size, mtime) and options are unchanged; an\n"
             "interrupted run (Ctrl-C) resumes where it stopped. Exit status 1 when any file failed\n"
@@ -57,6 +59,7 @@ int cmd_features_audio(int argc, char **argv)
         {"threads", required_argument, 0, 't'},  {"frame-step", required_argument, 0, 1},
         {"frame-size", required_argument, 0, 2}, {"pitch-frame", required_argument, 0, 3},
         {"smooth", required_argument, 0, 4},     {"delta", required_argument, 0, 5},
+        {"voice-quality", required_argument, 0, 6},
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
@@ -84,6 +87,13 @@ int cmd_features_audio(int argc, char **argv)
         case 5:
             if (!cli_parse_int("--delta", optarg, 1, 50, &lv)) return 2;
             p.delta_window = (int)lv;
+            break;
+        case 6:
+            if (strcmp(optarg, "opensmile") == 0) p.voice_quality = EF_VQ_OPENSMILE;
+            else if (strcmp(optarg, "cycles") == 0) p.voice_quality = EF_VQ_CYCLES;
+            else
+                return cli_usage_error("features audio: --voice-quality: '%s' is neither 'opensmile' nor 'cycles'",
+                                       optarg);
             break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout, &p); return 0;
@@ -131,8 +141,10 @@ int cmd_features_audio(int argc, char **argv)
     char config[512];
     snprintf(config, sizeof config,
              "{\"extractor\":\"emofuse-lld-1\",\"sample_rate\":%d,\"frame_step\":%g,\"frame_size\":%g,"
-             "\"pitch_frame_size\":%g,\"smooth_window\":%d,\"delta_window\":%d}",
-             p.sample_rate, p.frame_step, p.frame_size, p.pitch_frame_size, p.smooth_window, p.delta_window);
+             "\"pitch_frame_size\":%g,\"smooth_window\":%d,\"delta_window\":%d%s}",
+             p.sample_rate, p.frame_step, p.frame_size, p.pitch_frame_size, p.smooth_window, p.delta_window,
+             /* only the non-default method is named, so that existing stores stay valid */
+             p.voice_quality == EF_VQ_CYCLES ? ",\"voice_quality\":\"cycles\"" : "");
     char columns[1024];
     size_t k = (size_t)snprintf(columns, sizeof columns, "[");
     for (int d = 0; d < EF_LLD_DIMS; d++)

@@ -22,6 +22,9 @@ static void usage(FILE *out, const ef_lld_params *d)
             "  -p, --pitch-frame-size SEC  pitch / voice-quality window (default %g)\n"
             "  -m, --smooth N              moving-average window in frames, odd, 1 = off (default %d)\n"
             "  -d, --delta N               delta regression half-window in frames (default %d)\n"
+            "      --voice-quality M       jitter/shimmer/HNR method: opensmile (openSMILE's cPitchJitter,\n"
+            "                              the default) or cycles (true cycle-to-cycle values from glottal\n"
+            "                              cycle marks; see docs/acoustic-pitch.md)\n"
             "  -h, --help                  show this help\n",
             d->sample_rate, d->frame_step, d->frame_size, d->pitch_frame_size, d->smooth_window, d->delta_window);
 }
@@ -74,6 +77,11 @@ int cmd_lld(int argc, char **argv)
         } else if (is_opt(a, "-d", "--delta") && has_value) {
             if (!cli_parse_int(a, argv[++i], 1, 50, &v)) return 2;
             p.delta_window = (int)v;
+        } else if (strcmp(a, "--voice-quality") == 0 && has_value) {
+            const char *m = argv[++i];
+            if (strcmp(m, "opensmile") == 0) p.voice_quality = EF_VQ_OPENSMILE;
+            else if (strcmp(m, "cycles") == 0) p.voice_quality = EF_VQ_CYCLES;
+            else return cli_usage_error("lld: --voice-quality: '%s' is neither 'opensmile' nor 'cycles'", m);
         } else if (a[0] == '-' && a[1] != '\0') {
             return cli_usage_error("lld: unknown option or missing value: '%s' (see emofuse lld --help)", a);
         } else if (path) {

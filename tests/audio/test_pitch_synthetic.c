@@ -16,6 +16,12 @@
 #define RATE 16000
 
 static int g_rate = RATE; /* sample rate used by synth() and run() */
+static int g_vq = EF_VQ_OPENSMILE; /* voice-quality method used by compute() */
+/* 0: pulse i starts (opens) at t_i and closes at t_i + 0.56 T_i; 1: pulse i CLOSES at
+ * t_i + T_i (the closed phase comes first), so the glottal closure instants, the sharp
+ * events a cycle method marks and between which cycle-based jitter is defined, are
+ * exactly the generated period boundaries. */
+static int g_gci = 0;
 #define DUR 1.5
 
 /* Rosenberg glottal flow at phase tau in [0, 1) of one period. */
@@ -53,7 +59,10 @@ static void synth(float *x, int64_t n, double f0, double jit, double shim, uint6
         else
             T = g_rate / f0 * (1.0 + (jit > 0 ? (uniform(&s) < 0.5 ? -jit : jit) : 0.0));
         double A = 1.0 + (shim > 0 ? (uniform(&s) < 0.5 ? -shim : shim) : 0.0);
-        for (int64_t k = (int64_t)ceil(t); k < t + T && k <= n; k++) flow[k] += A * rosenberg((k - t) / T);
+        for (int64_t k = (int64_t)ceil(t); k < t + T && k <= n; k++) {
+            double u = (k - t) / T;
+            flow[k] += A * rosenberg(g_gci ? fmod(u + 0.56, 1.0) : u);
+        }
         if (t + T < (double)n) { /* only complete periods count for the truth */
             if (np > 0) {
                 sum_dT += fabs(T - prev_T);
@@ -119,6 +128,7 @@ static ef_code compute(const float *x, int64_t n, result *r, ef_error *err)
 {
     ef_lld_params p = ef_lld_default_params();
     p.sample_rate = g_rate;
+    p.voice_quality = g_vq;
     r->T = ef_pitch_n_frames(&p, n);
     int64_t m = r->T > 0 ? r->T : 1;
     r->f0 = malloc(sizeof(float) * (size_t)m);
@@ -195,17 +205,20 @@ static void test_jitter_shimmer(void)
             float jm = voiced_mean(r.jit, r.f0, r.T);
             printf("jitter %.0f%% at %.0f Hz: truth %.4f measured (mean) %.4f, F0 %.1f, %d voiced\n", 100 * jits[i],
                    f0s[fi], tj, jm, fm, nv);
-            /* openSMILE's period estimate (cross-correlating adjacent segments from
-             * wherever the last period ended) averages neighbouring periods, so random
-             * cycle-to-cycle jitter reads about half of the truth; we reproduce that
-             * exactly (test_pitch_opensmile). Assert the measured ratio band. */
+            /* Random jitter reads about half of the truth here. The cause is mostly
+             * this train, not openSMILE's method: each pulse closes (the sharp event
+             * any period estimate locks onto) at 0.56 of its own period, so closure
+             * intervals are 0.44 T_i + 0.56 T_{i+1} and random differences shrink to
+             * ~0.56 of the truth; the cycle-mark method reads the same ratio on these
+             * trains, and both read close to the truth on closure-anchored trains
+             * (test_cycles). We reproduce openSMILE exactly (test_pitch_opensmile);
+             * assert the measured ratio band. */
             CHECK_MSG(jm >= 0.40 * tj && jm <= 0.70 * tj, "jitter truth %.4f measured %.4f", tj, jm);
             CHECK(nv > 100);
             result_free(&r);
         }
-    /* Paired pattern: averaging neighbouring periods keeps its local jitter, so here the
-     * measurement must match the truth (this isolates the averaging as the only cause
-     * of the under-reading above). */
+    /* Paired pattern: mixing neighbouring periods (at the closures, or by averaging)
+     * keeps its local jitter, so here the measurement must match the truth. */
     for (int fi = 0; fi < 2; fi++)
         for (int i = 0; i < 2; i++) {
             double tj, ts;
@@ -379,6 +392,168 @@ static void test_rates(void)
     g_rate = RATE;
 }
 
+/* EF_VQ_CYCLES: true cycle-to-cycle jitter and shimmer from glottal cycle marks. On
+ * pulse trains whose closures carry the jitter (g_gci = 1), random jitter must read as
+ * the truth (the default method reads about half); F0 must be the default's bit for bit. */
+static void test_cycles(void)
+{
+    int64_t n = (int64_t)(DUR * RATE);
+    float *x = malloc(sizeof(float) * (size_t)n);
+    const double jits[] = {0.01, 0.02};
+    const double f0s[] = {120, 200};
+    g_gci = 1;
+    for (int fi = 0; fi < 2; fi++)
+        for (int i = 0; i < 2; i++) {
+            double tj, ts;
+            synth(x, n, f0s[fi], jits[i], 0.0, 7 + i, &tj, &ts);
+            result r, d;
+            g_vq = EF_VQ_CYCLES;
+            int ok = run(x, n, &r);
+            g_vq = EF_VQ_OPENSMILE;
+            if (!ok) continue;
+            if (!run(x, n, &d)) {
+                result_free(&r);
+                continue;
+            }
+            int nv;
+            float fm = voiced_median(r.f0, r.f0, r.T, &nv);
+            float jm = voiced_mean(r.jit, r.f0, r.T), jd = voiced_mean(d.jit, d.f0, d.T);
+            float hm = voiced_median(r.hnr, r.f0, r.T, &nv);
+            printf("cycles: jitter %.0f%% at %.0f Hz: truth %.4f measured (mean) %.4f (openSMILE method %.4f), F0 %.1f, "
+                   "logHNR %.1f dB, %d voiced\n",
+                   100 * jits[i], f0s[fi], tj, jm, jd, fm, hm, nv);
+            CHECK_MSG(fabs(jm - tj) <= 0.002, "cycles: jitter truth %.4f measured %.4f", tj, jm);
+            CHECK(nv > 100);
+            CHECK(r.T == d.T && memcmp(r.f0, d.f0, sizeof(float) * (size_t)r.T) == 0); /* F0 unchanged */
+            CHECK(all_finite(&r));
+            result_free(&r);
+            result_free(&d);
+        }
+    /* shimmer 5 %, and exactly periodic trains (no jitter, high HNR) */
+    for (int fi = 0; fi < 2; fi++)
+        for (int k = 0; k < 2; k++) {
+            double tj, ts, shim = k ? 0.05 : 0.0;
+            synth(x, n, f0s[fi], 0.0, shim, 11, &tj, &ts);
+            result r;
+            g_vq = EF_VQ_CYCLES;
+            int ok = run(x, n, &r);
+            g_vq = EF_VQ_OPENSMILE;
+            if (!ok) continue;
+            int nv;
+            float sm = voiced_mean(r.shim, r.f0, r.T), jm = voiced_mean(r.jit, r.f0, r.T);
+            float hm = voiced_median(r.hnr, r.f0, r.T, &nv);
+            printf("cycles: shimmer %.0f%% at %.0f Hz: truth %.4f measured (mean) %.4f, jitter %.4f, logHNR %.1f dB, %d "
+                   "voiced\n",
+                   100 * shim, f0s[fi], ts, sm, jm, hm, nv);
+            CHECK_MSG(fabs(sm - ts) <= 0.01, "cycles: shimmer truth %.4f measured %.4f", ts, sm);
+            CHECK_MSG(jm < 0.002, "cycles: jitter %.4f without period jitter", jm);
+            if (!k) CHECK_MSG(hm > 20.0, "cycles: logHNR %.1f dB on a periodic train", hm);
+            CHECK(nv > 100);
+            CHECK(all_finite(&r));
+            result_free(&r);
+        }
+    /* HNR from the same cycles: a periodic train plus white noise at a known SNR reads
+     * that SNR (Boersma's r / (1 - r) of the cycle-to-cycle correlation) */
+    for (int snr = 10; snr <= 20; snr += 10) {
+        double tj, ts;
+        synth(x, n, 150.0, 0.0, 0.0, 5, &tj, &ts);
+        double e = 0.0;
+        for (int64_t i = 0; i < n; i++) e += (double)x[i] * x[i];
+        const double sd = sqrt(e / n / pow(10.0, snr / 10.0));
+        uint64_t s = 99;
+        for (int64_t i = 0; i < n; i++) { /* ~Gaussian: sum of 12 uniforms */
+            double g = -6.0;
+            for (int k = 0; k < 12; k++) g += uniform(&s);
+            x[i] += (float)(sd * g);
+        }
+        result r;
+        g_vq = EF_VQ_CYCLES;
+        int ok = run(x, n, &r);
+        g_vq = EF_VQ_OPENSMILE;
+        if (!ok) continue;
+        int nv;
+        float hm = voiced_median(r.hnr, r.f0, r.T, &nv);
+        printf("cycles: SNR %d dB at 150 Hz: logHNR median %.1f dB, %d voiced\n", snr, hm, nv);
+        CHECK_MSG(fabs(hm - snr) <= 3.0, "cycles: logHNR %.1f dB at SNR %d dB", hm, snr);
+        CHECK(nv > 100);
+        CHECK(all_finite(&r));
+        result_free(&r);
+    }
+    /* for information: the opening-anchored trains of test_jitter_shimmer, whose
+     * closure-to-closure intervals mix neighbouring periods (0.44 T_i + 0.56 T_{i+1}) */
+    g_gci = 0;
+    for (int fi = 0; fi < 2; fi++)
+        for (int i = 0; i < 2; i++) {
+            double tj, ts;
+            synth(x, n, f0s[fi], jits[i], 0.0, 7 + i, &tj, &ts);
+            result r;
+            g_vq = EF_VQ_CYCLES;
+            int ok = run(x, n, &r);
+            g_vq = EF_VQ_OPENSMILE;
+            if (!ok) continue;
+            printf("cycles, opening-anchored train: jitter %.0f%% at %.0f Hz: truth %.4f measured (mean) %.4f\n",
+                   100 * jits[i], f0s[fi], tj, voiced_mean(r.jit, r.f0, r.T));
+            CHECK(all_finite(&r));
+            result_free(&r);
+        }
+    /* other sample rates: the marks' precision is in samples, so 8 kHz is the hardest */
+    g_gci = 1;
+    const int rates[] = {8000, 44100};
+    for (int i = 0; i < 2; i++) {
+        g_rate = rates[i];
+        int64_t m = (int64_t)(DUR * g_rate);
+        float *y = malloc(sizeof(float) * (size_t)m);
+        double tj, ts;
+        synth(y, m, 170.0, 0.01, 0.0, 13, &tj, &ts);
+        result r;
+        g_vq = EF_VQ_CYCLES;
+        if (run(y, m, &r)) {
+            float jm = voiced_mean(r.jit, r.f0, r.T);
+            printf("cycles: %d Hz, jitter 1%% at 170 Hz: truth %.4f measured (mean) %.4f\n", g_rate, tj, jm);
+            CHECK_MSG(fabs(jm - tj) <= 0.002, "cycles at %d Hz: jitter truth %.4f measured %.4f", g_rate, tj, jm);
+            CHECK(all_finite(&r));
+            result_free(&r);
+        }
+        g_vq = EF_VQ_OPENSMILE;
+        free(y);
+    }
+    g_rate = RATE;
+    g_gci = 0;
+    /* silence, noise, corrupt samples: unvoiced frames 0 / 0 / -100, never NaN */
+    g_vq = EF_VQ_CYCLES;
+    result r;
+    for (int64_t i = 0; i < n; i++) x[i] = 0.0f;
+    if (run(x, n, &r)) {
+        check_unvoiced("cycles: all zeros", &r);
+        result_free(&r);
+    }
+    uint64_t s = 3;
+    for (int64_t i = 0; i < n; i++) x[i] = (float)(0.5 * (uniform(&s) - 0.5));
+    if (run(x, n, &r)) {
+        CHECK_MSG(all_finite(&r), "cycles: white noise NaN/Inf");
+        result_free(&r);
+    }
+    {
+        double tj, ts;
+        synth(x, n, 150.0, 0.01, 0.03, 5, &tj, &ts);
+        x[4000] = NAN;
+        x[8000] = INFINITY;
+        x[8001] = -INFINITY;
+        if (run(x, n, &r)) {
+            CHECK_MSG(all_finite(&r), "cycles: corrupt samples gave NaN/Inf");
+            result_free(&r);
+        }
+    }
+    g_vq = EF_VQ_OPENSMILE;
+    /* the parameter is validated */
+    ef_lld_params p = ef_lld_default_params();
+    CHECK(p.voice_quality == EF_VQ_OPENSMILE);
+    p.voice_quality = 7;
+    ef_error err;
+    CHECK(ef_lld_params_check(&p, &err) == EF_ERR_ARG && strstr(err.msg, "voice_quality") != NULL);
+    free(x);
+}
+
 int main(void)
 {
     test_f0();
@@ -386,5 +561,9 @@ int main(void)
     test_silence();
     test_threads();
     test_rates();
+    test_cycles();
+    g_vq = EF_VQ_CYCLES; /* the cycle method is reentrant too */
+    test_threads();
+    g_vq = EF_VQ_OPENSMILE;
     return ef_test_exit();
 }

@@ -106,7 +106,7 @@ int main(int argc, char **argv)
         if (T < 3 || T > c->max_positions) return 2;
         openblas_set_num_threads(threads);
         uint64_t last4 = 0xfull << (c->n_layers >= 3 ? c->n_layers - 3 : 0); /* the paper's feature */
-        ef_bert_workspace *ws = ef_bert_workspace_new(c, T, T);
+        ef_bert_workspace *ws = ef_bert_workspace_new_threads(c, T, T, threads);
         float *out = malloc(sizeof(float) * (size_t)T * C);
         int32_t *ids = malloc(sizeof(int32_t) * (size_t)T);
         for (int j = 0; j < T; j++) ids[j] = j == 0 ? m->cls_id : j == T - 1 ? m->sep_id : corpus_id(1, j, c->vocab_size);

@@ -1,5 +1,6 @@
-/* BERT forward pass over a packed batch (no padding rows) with OpenBLAS SGEMM for every
- * matrix product, plus a naive triple-loop version kept as the test oracle.
+/* BERT forward pass over a packed batch (no padding rows), plus a naive triple-loop
+ * version kept as the test oracle. Dense layers go through ef_bert_gemm (bert_gemm.c:
+ * AVX-512 kernel on the weights in place, fused bias/residual/GELU; OpenBLAS elsewhere).
  *
  * Layout: the B sequences of a batch are stored back to back, N = sum(lens) rows of C
  * floats. Dense layers are single GEMMs over all N rows; attention is computed per
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bert_gemm.h"
 #include "emofuse/bert.h"
 #include "emofuse/parallel.h"
 #include "emofuse/progress.h"
@@ -94,47 +96,12 @@ static void layernorm_inplace(float *x, const float *g, const float *b, int N, i
     }
 }
 
-/* out (N, O) = beta*out + in (N, K) . W^T with W (O, K) row-major (torch Linear layout). */
-static void linear(float *out, const float *in, const float *W, int N, int O, int K, float beta)
+/* out (N, O) = in (N, K) . W^T + bias (+ out when accumulate) (GELU'd when gelu), W (O, K)
+ * row-major (torch Linear layout). */
+static void linear(const ef_bert_workspace *ws, float *out, const float *in, const float *W, const float *bias, int N,
+                   int O, int K, int accumulate, int gelu)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, O, K, 1.0f, in, K, W, K, beta, out, O);
-}
-
-/* Fill each of N rows of out (N, O) with bias (+ res row when res != NULL), so that a
- * following GEMM with beta = 1 yields bias + residual + product in one pass. */
-static void init_rows(float *out, const float *bias, const float *res, int N, int O)
-{
-    for (int i = 0; i < N; i++) {
-        float *r = out + (size_t)i * O;
-        if (res) {
-            const float *s = res + (size_t)i * O;
-            for (int j = 0; j < O; j++) r[j] = bias[j] + s[j];
-        } else {
-            memcpy(r, bias, (size_t)O * sizeof(float));
-        }
-    }
-}
-
-/* Exact GELU as in BERT / torch.nn.functional.gelu(approximate='none'). */
-static void gelu_inplace(float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
-}
-
-static void softmax_rows(float *s, int T)
-{
-    for (int i = 0; i < T; i++) {
-        float *r = s + (size_t)i * T;
-        float mx = r[0];
-        for (int j = 1; j < T; j++) mx = r[j] > mx ? r[j] : mx;
-        float sum = 0.0f;
-        for (int j = 0; j < T; j++) {
-            r[j] = expf(r[j] - mx);
-            sum += r[j];
-        }
-        float inv = 1.0f / sum;
-        for (int j = 0; j < T; j++) r[j] *= inv;
-    }
+    ef_bert_gemm(out, O, in, K, W, K, bias, 1.0f, N, O, K, accumulate, gelu, ws->n_threads);
 }
 
 typedef struct {
@@ -157,8 +124,8 @@ static void attention_item(void *p, int64_t b, int t)
         const float *kh = ws->k + off * C + (size_t)h * D;
         const float *vh = ws->v + off * C + (size_t)h * D;
         float *ch = ws->ctx + off * C + (size_t)h * D;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, D, a->scale, qh, C, kh, C, 0.0f, scores, T);
-        softmax_rows(scores, T);
+        ef_bert_gemm(scores, T, qh, C, kh, C, NULL, a->scale, T, T, D, 0, 0, 1);
+        ef_bert_softmax_rows(scores, T, T, T);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, scores, T, vh, C, 0.0f, ch, C);
     }
 }
@@ -179,7 +146,7 @@ static void rows_item(void *p, int64_t blk, int t)
     int r0 = (int)blk * ROW_BLOCK, n = r->N - r0 < ROW_BLOCK ? r->N - r0 : ROW_BLOCK;
     float *x = r->x + (size_t)r0 * r->width;
     if (r->g) layernorm_inplace(x, r->g, r->b, n, r->width, r->eps);
-    else gelu_inplace(x, (size_t)n * r->width);
+    else ef_bert_gelu(x, (size_t)n * r->width);
 }
 
 static void rows_par(const ef_bert_workspace *ws, int N, float *x, const float *g, const float *b, int width, float eps)
@@ -190,7 +157,7 @@ static void rows_par(const ef_bert_workspace *ws, int N, float *x, const float *
         ef_parallel_for(blocks, ws->n_threads, rows_item, &r);
     } else {
         if (g) layernorm_inplace(x, g, b, N, width, eps);
-        else gelu_inplace(x, (size_t)N * width);
+        else ef_bert_gelu(x, (size_t)N * width);
     }
 }
 
@@ -260,12 +227,9 @@ ef_code ef_bert_forward(const ef_bert_model *m, ef_bert_workspace *ws, const int
     for (int l = 0; l < c->n_layers; l++) {
         const ef_bert_layer *ly = &m->layers[l];
         /* q, k, v (N, C) = x . W^T + b */
-        init_rows(ws->q, ly->q_b, NULL, N, C);
-        linear(ws->q, x, ly->q_w, N, C, C, 1.0f);
-        init_rows(ws->k, ly->k_b, NULL, N, C);
-        linear(ws->k, x, ly->k_w, N, C, C, 1.0f);
-        init_rows(ws->v, ly->v_b, NULL, N, C);
-        linear(ws->v, x, ly->v_w, N, C, C, 1.0f);
+        linear(ws, ws->q, x, ly->q_w, ly->q_b, N, C, C, 0, 0);
+        linear(ws, ws->k, x, ly->k_w, ly->k_b, N, C, C, 0, 0);
+        linear(ws, ws->v, x, ly->v_w, ly->v_b, N, C, C, 0, 0);
         /* Per sequence and head: ctx_h (T, D) = softmax(q_h k_h^T / sqrt(D)) v_h. */
         if (ws->n_threads > 1) {
             int saved = openblas_get_num_threads();
@@ -276,15 +240,16 @@ ef_code ef_bert_forward(const ef_bert_model *m, ef_bert_workspace *ws, const int
             for (int b = 0; b < B; b++) attention_item(&ac, b, 0);
         }
         /* h1 = LayerNorm(x + ctx . Wo^T + bo) */
-        init_rows(ws->h1, ly->ao_b, x, N, C);
-        linear(ws->h1, ws->ctx, ly->ao_w, N, C, C, 1.0f);
+        memcpy(ws->h1, x, nc * sizeof(float));
+        linear(ws, ws->h1, ws->ctx, ly->ao_w, ly->ao_b, N, C, C, 1, 0);
         rows_par(ws, N, ws->h1, ly->ln1_g, ly->ln1_b, C, c->layer_norm_eps);
-        /* ff (N, I) = gelu(h1 . W1^T + b1); x = LayerNorm(h1 + ff . W2^T + b2) */
-        init_rows(ws->ff, ly->fc_b, NULL, N, I);
-        linear(ws->ff, ws->h1, ly->fc_w, N, I, C, 1.0f);
-        rows_par(ws, N, ws->ff, NULL, NULL, I, 0.0f);
-        init_rows(x, ly->proj_b, ws->h1, N, C);
-        linear(x, ws->ff, ly->proj_w, N, C, I, 1.0f);
+        /* ff (N, I) = gelu(h1 . W1^T + b1) (GELU fused into the kernel when it runs);
+         * x = LayerNorm(h1 + ff . W2^T + b2) */
+        int fused = ef_bert_gemm_fast();
+        linear(ws, ws->ff, ws->h1, ly->fc_w, ly->fc_b, N, I, C, 0, fused);
+        if (!fused) rows_par(ws, N, ws->ff, NULL, NULL, I, 0.0f);
+        memcpy(x, ws->h1, nc * sizeof(float));
+        linear(ws, x, ws->ff, ly->proj_w, ly->proj_b, N, C, I, 1, 0);
         rows_par(ws, N, x, ly->ln2_g, ly->ln2_b, C, c->layer_norm_eps);
         emit(all_hidden, layer_sum, sum_mask, l + 1, x, nc);
     }

@@ -127,30 +127,37 @@ int main(int argc, char **argv)
         free(ids);
         ef_bert_workspace_free(ws);
     } else if (!strcmp(workload, "corpus")) {
+        /* Texts go to the encoder in chunks of 256, as `emofuse features text` does
+         * (--batch 256), so only one chunk's outputs are alive at a time: peak memory
+         * measures the encoder, not 5000 texts' worth of retained features. */
+        const int chunk = 256;
         int *n = malloc(sizeof(int) * NT);
         int32_t **pieces = malloc(sizeof(int32_t *) * NT);
-        float **outs = malloc(sizeof(float *) * NT);
+        float **outs = malloc(sizeof(float *) * chunk);
+        int max_n = 0;
         for (int i = 0; i < NT; i++) {
             n[i] = corpus_len(i);
+            if (n[i] > max_n) max_n = n[i];
             pieces[i] = malloc(sizeof(int32_t) * (size_t)n[i]);
             for (int j = 0; j < n[i]; j++) pieces[i][j] = corpus_id(i, j, c->vocab_size);
-            outs[i] = malloc(sizeof(float) * (size_t)n[i] * C);
             tokens += n[i] + 2;
             flops += seq_flops(c, n[i] + 2);
         }
+        for (int k = 0; k < chunk; k++) outs[k] = malloc(sizeof(float) * (size_t)(max_n > 0 ? max_n : 1) * C);
         ef_bert_feat_opts o = ef_bert_feat_default_opts();
         o.n_threads = threads;
         o.threading = mode;
         double t0 = now_s();
-        if (ef_bert_features(m, &o, NT, (const int32_t *const *)pieces, n, outs, &err)) {
-            fprintf(stderr, "error: %s\n", err.msg);
-            return 1;
+        for (int first = 0; first < NT; first += chunk) {
+            int cnt = NT - first < chunk ? NT - first : chunk;
+            if (ef_bert_features(m, &o, cnt, (const int32_t *const *)(pieces + first), n + first, outs, &err)) {
+                fprintf(stderr, "error: %s\n", err.msg);
+                return 1;
+            }
         }
         elapsed = now_s() - t0;
-        for (int i = 0; i < NT; i++) {
-            free(pieces[i]);
-            free(outs[i]);
-        }
+        for (int i = 0; i < NT; i++) free(pieces[i]);
+        for (int k = 0; k < chunk; k++) free(outs[k]);
         free(pieces);
         free(outs);
         free(n);

@@ -238,16 +238,17 @@ int cmd_features_text(int argc, char **argv)
                      esc, (long long)ef_glove_size(glove), dim);
         }
     }
-    if (rc) {
-        ef_manifest_free(m);
-        ef_bert_free(bert);
-        ef_vocab_free(vocab);
-        ef_glove_close(glove);
-        return cli_fail(&err);
-    }
+    /* One cleanup path for every outcome below. */
+    int code = 1;
     int64_t n = ef_manifest_rows(m);
-    const char **ids = calloc((size_t)n + 1, sizeof *ids);
-    char **fps = calloc((size_t)n + 1, sizeof *fps);
+    const char **ids = NULL;
+    char **fps = NULL;
+    if (rc) {
+        code = cli_fail(&err);
+        goto done;
+    }
+    ids = calloc((size_t)n + 1, sizeof *ids);
+    fps = calloc((size_t)n + 1, sizeof *fps);
     for (int64_t i = 0; ids && fps && i < n; i++) {
         ids[i] = ef_manifest_id(m, i);
         fps[i] = malloc(17);
@@ -255,16 +256,9 @@ int cmd_features_text(int argc, char **argv)
         ef_hash_hex(ef_manifest_cell(m, i, ctx.col), fps[i]); /* the text itself */
     }
     if (!ids || !fps || (n > 0 && !fps[n - 1])) {
-        if (fps)
-            for (int64_t i = 0; i < n; i++) free(fps[i]);
-        free(fps);
-        free(ids);
-        ef_bert_free(bert);
-        ef_vocab_free(vocab);
-        ef_glove_close(glove);
-        ef_manifest_free(m);
         ef_fail(&err, EF_ERR_NOMEM, "%s: out of memory", manifest_path);
-        return cli_fail(&err);
+        code = cli_fail(&err);
+        goto done;
     }
     ef_store_build_opts o = {.out_path = out, .kind = model ? "bert" : "glove", .dim = dim, .config_json = config,
                              .n_items = n, .ids = ids, .fingerprints = (const char *const *)fps,
@@ -280,14 +274,16 @@ int cmd_features_text(int argc, char **argv)
     }
     ef_store_build_report r;
     rc = ef_store_build(&o, &r, &err);
-    int code = features_report(out, &r, rc, &err);
+    code = features_report(out, &r, rc, &err);
     if (glove && r.extracted > 0) {
         long long tokens = atomic_load(&ctx.glove_tokens), missing = atomic_load(&ctx.glove_missing);
         fprintf(stderr, "%s: %lld of %lld words (%.1f%%) not in the GloVe vocabulary: zero vectors\n", out, missing,
                 tokens, tokens ? 100.0 * (double)missing / (double)tokens : 0.0);
     }
     ef_store_build_report_free(&r);
-    for (int64_t i = 0; i < n; i++) free(fps[i]);
+done:
+    if (fps)
+        for (int64_t i = 0; i < n; i++) free(fps[i]);
     free(fps);
     free(ids);
     ef_bert_free(bert);

@@ -13,7 +13,7 @@
 
 #include "cli/cli.h"
 #include "emofuse/metrics.h"
-#include "io/csv.h"
+#include "emofuse/csv.h"
 
 typedef struct {
     float *probs;   /* (n, K) */

@@ -12,6 +12,8 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"corpus", cmd_corpus, "read IEMOCAP, MSP-PODCAST or your manifest into a checked manifest CSV"},
+    {"folds", cmd_folds, "cross-validation folds by protocol (random, speaker, speaker-script, ...), checked"},
     {"lld", cmd_lld, "print the 36 acoustic LLDs of one audio file as CSV"},
     {"features", cmd_features, "extract audio or text features of a corpus into a feature store"},
     {"tokenize", cmd_tokenize, "print BERT WordPiece token ids of texts"},

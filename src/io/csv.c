@@ -1,6 +1,6 @@
 /* A small in-place RFC 4180 parser: the file is read once and cells are unquoted inside
  * the same buffer, so a 10k-row manifest costs one allocation plus the cell table. */
-#include "csv.h"
+#include "emofuse/csv.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +42,7 @@ static ef_code read_all(const char *path, char **out, size_t *len, ef_error *err
 void ef_csv_free(ef_csv *csv)
 {
     free(csv->cells);
+    free(csv->lines);
     free(csv->text);
     memset(csv, 0, sizeof *csv);
 }
@@ -67,7 +68,7 @@ ef_code ef_csv_load(ef_csv *csv, const char *path, char sep, ef_error *err)
     }
     int64_t line = 1;
     int cols = -1;
-    int64_t records = 0;
+    int64_t records = 0, lines_cap = 0;
     while (p < end) {
         /* Skip blank lines. */
         if (*p == '\n' || *p == '\r') {
@@ -129,6 +130,18 @@ ef_code ef_csv_load(ef_csv *csv, const char *path, char sep, ef_error *err)
             line++;
             break;
         }
+        if (records == lines_cap) {
+            lines_cap = lines_cap ? 2 * lines_cap : 256;
+            /* Kept in csv->lines as it grows, so every error path's ef_csv_free frees it. */
+            int64_t *nl = realloc(csv->lines, sizeof *nl * (size_t)lines_cap);
+            if (!nl) {
+                free(cells);
+                ef_csv_free(csv);
+                return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
+            }
+            csv->lines = nl;
+        }
+        csv->lines[records] = rec_line;
         if (cols < 0) cols = ncol;
         else if (ncol != cols) {
             free(cells);
@@ -149,4 +162,31 @@ ef_code ef_csv_load(ef_csv *csv, const char *path, char sep, ef_error *err)
     csv->rows = records - 1;
     /* cells[0..cols) is the header; data rows follow. Expose data rows via cells + cols. */
     return EF_OK;
+}
+
+int ef_csv_column(const ef_csv *csv, const char *name)
+{
+    for (int c = 0; c < csv->cols; c++)
+        if (strcmp(csv->header[c], name) == 0) return c;
+    return -1;
+}
+
+int ef_csv_write_field(FILE *fp, const char *field)
+{
+    if (!strpbrk(field, ",\"\r\n")) return fputs(field, fp);
+    if (fputc('"', fp) == EOF) return -1;
+    for (const char *p = field; *p; p++) {
+        if (*p == '"' && fputc('"', fp) == EOF) return -1;
+        if (fputc(*p, fp) == EOF) return -1;
+    }
+    return fputc('"', fp) == EOF ? -1 : 0;
+}
+
+int ef_csv_write_row(FILE *fp, const char *const *fields, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i && fputc(',', fp) == EOF) return -1;
+        if (ef_csv_write_field(fp, fields[i]) < 0) return -1;
+    }
+    return fputc('\n', fp) == EOF ? -1 : 0;
 }

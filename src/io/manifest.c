@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "emofuse/csv.h"
 
 struct ef_manifest {
     ef_csv csv;

@@ -14,10 +14,12 @@
 #include "cli/cli.h"
 #include "cli/features_common.h"
 #include "emofuse/atomic_file.h"
+#include "emofuse/csv.h"
 #include "emofuse/feature_store.h"
 #include "emofuse/manifest.h"
 #include "emofuse/metrics.h"
 #include "emofuse/nn_model.h"
+#include "emofuse/pipeline.h"
 
 static void usage(FILE *out)
 {
@@ -97,21 +99,6 @@ static ef_code open_checked(ef_store **s, const char *path, const char *want_kin
     return rc;
 }
 
-/* An id as one CSV field (RFC 4180 quoting when needed). */
-static void put_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* %.9g: floats round-trip, so metrics recomputed from the CSV match ours exactly. */
 static void write_csv(FILE *f, const ef_model_meta *meta, int K, const char *const *ids, const float *probs,
                       const int32_t *labels, int64_t n, int with_label)
@@ -123,7 +110,7 @@ static void write_csv(FILE *f, const ef_model_meta *meta, int K, const char *con
     fputc('\n', f);
     for (int64_t i = 0; i < n; i++) {
         const float *p = probs + i * K;
-        put_field(f, ids[i]);
+        ef_csv_write_field(f, ids[i]);
         for (int k = 0; k < K; k++) fprintf(f, ",%.9g", (double)p[k]);
         fprintf(f, ",%s", meta->labels[ef_argmax(p, K)]);
         if (with_label) fprintf(f, ",%s", labels[i] >= 0 ? meta->labels[labels[i]] : "");
@@ -161,11 +148,10 @@ int cmd_predict(int argc, char **argv)
     ef_store *ts = NULL, *as = NULL;
     ef_manifest *man = NULL;
     char **file_ids = NULL;
-    int64_t n_ids = 0, n = 0, skipped_empty = 0, unlabelled = 0;
-    const char **ids = NULL, **kept = NULL;
-    const float **trows = NULL, **arows = NULL;
-    int64_t *tT = NULL, *aT = NULL;
-    int32_t *labels = NULL;
+    int64_t n_ids = 0;
+    const char **ids = NULL;
+    ef_pipeline_data data;
+    memset(&data, 0, sizeof data);
     float *probs = NULL;
     ef_atomic_file af;
     memset(&af, 0, sizeof af);
@@ -207,59 +193,31 @@ int cmd_predict(int argc, char **argv)
         n_ids = ef_store_count(ts ? ts : as);
     }
     ids = calloc((size_t)n_ids + 1, sizeof *ids);
-    kept = calloc((size_t)n_ids + 1, sizeof *kept);
-    trows = calloc((size_t)n_ids + 1, sizeof *trows);
-    arows = calloc((size_t)n_ids + 1, sizeof *arows);
-    tT = calloc((size_t)n_ids + 1, sizeof *tT);
-    aT = calloc((size_t)n_ids + 1, sizeof *aT);
-    labels = calloc((size_t)n_ids + 1, sizeof *labels);
     probs = calloc((size_t)(n_ids + 1) * (size_t)K, sizeof *probs);
-    if (!ids || !kept || !trows || !arows || !tT || !aT || !labels || !probs) {
+    if (!ids || !probs) {
         rc = ef_fail(&err, EF_ERR_NOMEM, "out of memory");
         goto out;
     }
     for (int64_t i = 0; i < n_ids; i++) ids[i] = file_ids ? file_ids[i] : ef_store_id(ts ? ts : as, i);
-
-    int ecol = -1;
-    if (a.manifest) {
-        if ((rc = ef_manifest_load(&man, a.manifest, &err)) != EF_OK) goto out;
-        if ((ecol = ef_manifest_column(man, "emotion")) < 0) {
-            rc = ef_fail(&err, EF_ERR_FORMAT, "%s: no 'emotion' column", a.manifest);
-            goto out;
-        }
-    }
-    for (int64_t i = 0; i < n_ids; i++) {
-        int32_t y = -1;
-        if (man) {
-            int64_t row = ef_manifest_find(man, ids[i]);
-            if (row < 0) {
-                rc = ef_fail(&err, EF_ERR_ARG, "%s: id '%s' is not in the manifest", a.manifest, ids[i]);
-                goto out;
-            }
-            /* Manifest label -> the paper's class name -> the model's output index. */
-            int c = ef_emotion4_class(ef_manifest_cell(man, row, ecol));
-            for (int k = 0; c >= 0 && k < K; k++)
-                if (strcmp(meta.labels[k], ef_emotion4_names[c]) == 0) y = k;
-        }
-        if (ts && (rc = ef_store_get(ts, ids[i], &trows[n], &tT[n], &err)) != EF_OK) goto out;
-        if (as && (rc = ef_store_get(as, ids[i], &arows[n], &aT[n], &err)) != EF_OK) goto out;
-        if ((ts && tT[n] < 1) || (as && aT[n] < 1)) {
-            skipped_empty++; /* the model has nothing to look at */
-            continue;
-        }
-        kept[n] = ids[i];
-        labels[n] = y;
-        unlabelled += y < 0;
-        n++;
-    }
-    if (skipped_empty)
-        fprintf(stderr, "predict: skipped %lld utterances with no tokens or frames\n", (long long)skipped_empty);
+    if (a.manifest && (rc = ef_manifest_load(&man, a.manifest, &err)) != EF_OK) goto out;
+    const char *classes[16];
+    for (int k = 0; k < K; k++) classes[k] = meta.labels[k];
+    ef_pipeline_data_opts dopts = {.text = ts, .audio = as, .manifest = man, .classes = classes, .n_classes = K};
+    if ((rc = ef_pipeline_data_assemble(&data, ids, n_ids, &dopts, &err)) != EF_OK) goto out;
+    int64_t n = data.d.n;
+    const char **kept = data.ids;
+    const int32_t *labels = data.labels;
+    if (data.skipped_empty)
+        fprintf(stderr, "predict: skipped %lld utterances with no tokens or frames\n", (long long)data.skipped_empty);
     if (n == 0) {
         rc = ef_fail(&err, EF_ERR_ARG, "%s: no utterance to predict", a.ids ? a.ids : (ts ? a.text_store : a.audio_store));
         goto out;
     }
 
-    ef_dataset d = {n, ts ? trows : NULL, tT, as ? arows : NULL, aT, NULL, meta.audio_mean, meta.audio_std};
+    ef_dataset d = data.d;
+    d.labels = NULL;
+    d.audio_mean = meta.audio_mean;
+    d.audio_std = meta.audio_std;
     if ((rc = ef_predict(m, &d, (int)a.batch, probs, &err)) != EF_OK) goto out;
 
     FILE *f = stdout;
@@ -277,9 +235,9 @@ int cmd_predict(int argc, char **argv)
     fprintf(stderr, "predict: %lld utterances%s%s\n", (long long)n, a.out ? " written to " : "", a.out ? a.out : "");
 
     if (man) {
-        if (unlabelled)
+        if (data.unlabelled)
             fprintf(stderr, "predict: %lld utterances have labels outside the model's classes and are not scored\n",
-                    (long long)unlabelled);
+                    (long long)data.unlabelled);
         ef_eval_result r;
         if ((rc = ef_evaluate(&r, probs, labels, n, K, &err)) != EF_OK) goto out;
         print_report(&r, &meta);
@@ -294,12 +252,7 @@ out:
     ef_manifest_free(man);
     if (file_ids) features_free_ids(file_ids, n_ids);
     free(ids);
-    free(kept);
-    free(trows);
-    free(arows);
-    free(tT);
-    free(aT);
-    free(labels);
+    ef_pipeline_data_free(&data);
     free(probs);
     if (ret >= 0) return ret;
     return rc == EF_OK ? 0 : cli_fail(&err);

@@ -17,6 +17,7 @@
 #include "emofuse/manifest.h"
 #include "emofuse/metrics.h"
 #include "emofuse/nn_model.h"
+#include "emofuse/pipeline.h"
 #include "emofuse/progress.h"
 
 static void usage(FILE *out)
@@ -166,70 +167,25 @@ int cmd_train(int argc, char **argv)
     memset(&ameta, 0, sizeof ameta);
     memset(&meta, 0, sizeof meta);
     char **ids = NULL;
-    int64_t n_ids = 0, n = 0;
-    const char **kept = NULL;
-    const float **trows = NULL, **arows = NULL;
-    int64_t *tT = NULL, *aT = NULL;
-    int32_t *labels = NULL;
+    int64_t n_ids = 0;
+    ef_pipeline_data data;
+    memset(&data, 0, sizeof data);
     float *mean = NULL, *std = NULL;
-    int64_t skipped_label = 0, skipped_empty = 0, per_class[4] = {0};
 
     if ((rc = ef_manifest_load(&man, a.manifest, &err)) != EF_OK) goto out;
-    int ecol = ef_manifest_column(man, "emotion");
-    if (ecol < 0) {
-        rc = ef_fail(&err, EF_ERR_FORMAT, "%s: no 'emotion' column", a.manifest);
-        goto out;
-    }
     if ((rc = features_read_ids(a.train_ids, &ids, &n_ids, &err)) != EF_OK) goto out;
-    if (need_text && (rc = ef_store_open(&ts, a.text_store, &err)) != EF_OK) goto out;
-    if (need_audio && (rc = ef_store_open(&as, a.audio_store, &err)) != EF_OK) goto out;
-    if (ts && strcmp(ef_store_kind(ts), "bert") != 0 && strcmp(ef_store_kind(ts), "glove") != 0) {
-        rc = ef_fail(&err, EF_ERR_ARG, "%s: a '%s' store, expected text features (bert or glove)", a.text_store,
-                     ef_store_kind(ts));
+    if (need_text && (rc = ef_pipeline_open_store(&ts, a.text_store, true, &err)) != EF_OK) goto out;
+    if (need_audio && (rc = ef_pipeline_open_store(&as, a.audio_store, false, &err)) != EF_OK) goto out;
+    ef_pipeline_data_opts dopts = {.text = ts, .audio = as, .manifest = man, .require_label = true};
+    if ((rc = ef_pipeline_data_assemble(&data, (const char *const *)ids, n_ids, &dopts, &err)) != EF_OK) {
+        ef_error_prefix(&err, "%s", a.train_ids);
         goto out;
     }
-    if (as && strcmp(ef_store_kind(as), "audio-lld") != 0) {
-        rc = ef_fail(&err, EF_ERR_ARG, "%s: a '%s' store, expected audio-lld", a.audio_store, ef_store_kind(as));
-        goto out;
-    }
-
-    kept = calloc((size_t)n_ids + 1, sizeof *kept);
-    trows = calloc((size_t)n_ids + 1, sizeof *trows);
-    arows = calloc((size_t)n_ids + 1, sizeof *arows);
-    tT = calloc((size_t)n_ids + 1, sizeof *tT);
-    aT = calloc((size_t)n_ids + 1, sizeof *aT);
-    labels = calloc((size_t)n_ids + 1, sizeof *labels);
-    if (!kept || !trows || !arows || !tT || !aT || !labels) {
-        rc = ef_fail(&err, EF_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    for (int64_t i = 0; i < n_ids; i++) {
-        int64_t row = ef_manifest_find(man, ids[i]);
-        if (row < 0) {
-            rc = ef_fail(&err, EF_ERR_ARG, "%s: id '%s' (from %s) is not in the manifest", a.manifest, ids[i],
-                         a.train_ids);
-            goto out;
-        }
-        int y = ef_emotion4_class(ef_manifest_cell(man, row, ecol));
-        if (y < 0) {
-            skipped_label++;
-            continue;
-        }
-        if (ts && (rc = ef_store_get(ts, ids[i], &trows[n], &tT[n], &err)) != EF_OK) goto out;
-        if (as && (rc = ef_store_get(as, ids[i], &arows[n], &aT[n], &err)) != EF_OK) goto out;
-        if ((ts && tT[n] < 1) || (as && aT[n] < 1)) {
-            skipped_empty++;
-            continue;
-        }
-        kept[n] = ids[i];
-        labels[n] = y;
-        per_class[y]++;
-        n++;
-    }
+    int64_t n = data.d.n;
     fprintf(stderr, "train: %lld utterances (angry %lld, happy %lld, sad %lld, neutral %lld); skipped %lld with "
                     "other labels, %lld with no tokens or frames\n",
-            (long long)n, (long long)per_class[0], (long long)per_class[1], (long long)per_class[2],
-            (long long)per_class[3], (long long)skipped_label, (long long)skipped_empty);
+            (long long)n, (long long)data.per_class[0], (long long)data.per_class[1], (long long)data.per_class[2],
+            (long long)data.per_class[3], (long long)data.skipped_label, (long long)data.skipped_empty);
     if (n == 0) {
         rc = ef_fail(&err, EF_ERR_ARG, "%s: no training utterance with a usable label", a.train_ids);
         goto out;
@@ -268,12 +224,14 @@ int cmd_train(int argc, char **argv)
             /* Frozen audio layers were fitted to the audio model's normalisation. */
             memcpy(mean, ameta.audio_mean, (size_t)D * sizeof(float));
             memcpy(std, ameta.audio_std, (size_t)D * sizeof(float));
-        } else if ((rc = ef_norm_compute(as, kept, n, mean, std, &err)) != EF_OK) {
+        } else if ((rc = ef_norm_compute(as, data.ids, n, mean, std, &err)) != EF_OK) {
             goto out;
         }
     }
 
-    ef_dataset d = {n, trows, tT, arows, aT, labels, mean, std};
+    ef_dataset d = data.d;
+    d.audio_mean = mean;
+    d.audio_std = std;
     ef_train_options o = ef_train_defaults(sys, strat);
     o.epochs = (int)a.epochs;
     o.batch_size = (int)a.batch;
@@ -310,12 +268,7 @@ out:
     ef_model_meta_free(&ameta);
     free(mean);
     free(std);
-    free(kept);
-    free(trows);
-    free(arows);
-    free(tT);
-    free(aT);
-    free(labels);
+    ef_pipeline_data_free(&data);
     if (ids) features_free_ids(ids, n_ids);
     ef_store_close(ts);
     ef_store_close(as);

@@ -13,7 +13,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 command -v espeak-ng > /dev/null && command -v sox > /dev/null || { echo "SKIP: espeak-ng/sox not installed"; exit 77; }
 
 "$src/scripts/make-demo-corpus.sh" "$dir/demo" > /dev/null 2> "$dir/err" || fail "make-demo-corpus: $(cat "$dir/err")"
-find "$dir/demo" -name '._*' | grep -q . || fail "no AppleDouble files to skip"
+# (not `find | grep -q`: with pipefail, grep's early exit makes find's SIGPIPE a failure)
+[[ -n $(find "$dir/demo" -name '._*' -print -quit) ]] || fail "no AppleDouble files to skip"
 before=$(find "$dir/demo" -type f -newer "$dir/err" | wc -l)
 "$src/scripts/make-demo-corpus.sh" "$dir/demo" > /dev/null 2>&1 || fail "second run"
 [[ $(find "$dir/demo" -type f -newer "$dir/err" | wc -l) -eq $before ]] || fail "second run rewrote files"

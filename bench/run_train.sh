@@ -1,27 +1,82 @@
 #!/usr/bin/env bash
-# Seconds per training epoch of every system (text, audio, ef, lf) on the IEMOCAP-sized
-# synthetic feature set: emofuse (bench_train, ragged batches) versus the PyTorch
-# reference of the same model (bench/train_torch.py, padded + masked batches like the
-# paper's Keras code), with 1 thread and with all threads, plus peak memory of each run.
-# usage: bench/run_train.sh [build-dir] [utts (5531)] [epochs (1)] [batch (32)] [systems]
+# Seconds per training epoch of every system on an IEMOCAP-sized synthetic feature set
+# (5531 utterances, IEMOCAP-like lengths from one seeded generator: `bench_train lengths`
+# writes them once, both programs read the file), side by side in the same run:
+#   emofuse   bench_train (ragged batches, no padding)
+#   padded    bench/train_torch.py --loop padded: shuffled batches zero-padded to their
+#             longest utterance with masks (the paper's Keras way)
+#   bucketed  bench/train_torch.py --loop bucketed: batches of similar lengths (sorted,
+#             batch order shuffled each epoch), padding within a batch only
+# Systems: text, audio, ef, lf (cold start) and ef-pt, lf-pt (fusion head on frozen
+# branches; emofuse also prints what a cache of the branch outputs would cost).
+# Every program first runs WARMUP (10) untimed steps, then times EPOCHS epochs; threads:
+# OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = torch.set_num_threads = t for each t in THREADS.
+# Peak memory: /usr/bin/time -v "Maximum resident set size" of each process (the synthetic
+# features it holds included). Ratios are PyTorch s / emofuse s (wall clock); the cpu
+# columns are process CPU seconds per epoch (the steadier figure on a shared machine).
+# usage: bench/run_train.sh [build-dir] [utts (5531)] [epochs (1)] [batch (32)] [systems] [threads]
+#        systems default "text audio ef lf ef-pt lf-pt", threads default "1 2"; env WARMUP
 set -euo pipefail
 build=${1:-build}
 utts=${2:-5531}
 epochs=${3:-1}
 batch=${4:-32}
-systems=${5:-"text audio ef lf"}
+systems=${5:-"text audio ef lf ef-pt lf-pt"}
+threads=${6:-"1 2"}
+warmup=${WARMUP:-10}
 here=$(dirname "$0")
-all=$(nproc)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-peak() { sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$1" | awk '{ printf "%.0f MB", $1 / 1024 }'; }
-secs() { sed -n 's/.* \([0-9.]*\) s\/epoch.*/\1/p'; }
-printf "%-6s %-7s %12s %12s %8s %10s %10s\n" system threads emofuse_s pytorch_s ratio emofuse_mem pytorch_mem
+bt="$build/bench/bench_train"
+[ -x "$bt" ] || { echo "error: $bt missing (cmake --build $build --target bench_train)" >&2; exit 1; }
+
+peak() { sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$1" | awk '{ printf "%.0f", $1 / 1024 }'; }
+field() { sed -n "s/.* \([0-9.]*\) s\/epoch, cpu \([0-9.]*\) s\/epoch.*/\\$2/p" "$1" | head -1; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+run() { # out-prefix threads command...
+  local o=$1 t=$2
+  shift 2
+  OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t /usr/bin/time -v "$@" >"$o.out" 2>"$o.err" ||
+    { echo "error: $* failed:" >&2; tail -5 "$o.err" >&2; exit 1; }
+}
+
+"$bt" lengths "$utts" >"$tmp/lengths.txt" 2>"$tmp/lengths.stats"
+start=$(date +%s)
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores); $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "data: $utts utterances; $(cat "$tmp/lengths.stats")"
+echo "timing: $epochs epoch(s) after $warmup warm-up steps, batch $batch; s = wall s/epoch, cpu = process CPU s/epoch"
+echo
+printf "%-6s %2s | %8s %8s %8s | %8s %8s %8s | %7s %7s | %7s %7s %7s\n" system t emofuse padded bucketed \
+  emo_cpu pad_cpu bkt_cpu pad/emo bkt/emo emo_MB pad_MB bkt_MB
 for s in $systems; do
-  for t in 1 "$all"; do
-    c=$(OPENBLAS_NUM_THREADS=$t /usr/bin/time -v "$build/bench/bench_train" "$s" "$utts" "$epochs" "$batch" 2>"$tmp/c.err" | secs)
-    p=$(OMP_NUM_THREADS=$t /usr/bin/time -v /usr/bin/python3 "$here/train_torch.py" "$s" "$utts" "$epochs" "$batch" "$t" 2>"$tmp/p.err" | secs)
-    printf "%-6s %-7s %12s %12s %7.2fx %10s %10s\n" "$s" "$t" "$c" "$p" "$(awk -v c="$c" -v p="$p" 'BEGIN { print p / c }')" \
-      "$(peak "$tmp/c.err")" "$(peak "$tmp/p.err")"
+  for t in $threads; do
+    p="$tmp/$s.$t"
+    run "$p.c" "$t" "$bt" "$s" "$utts" "$epochs" "$batch" "$tmp/lengths.txt" "$warmup"
+    run "$p.p" "$t" /usr/bin/python3 "$here/train_torch.py" "$s" "$utts" "$epochs" "$batch" "$t" \
+      --lengths "$tmp/lengths.txt" --loop padded --warmup "$warmup"
+    run "$p.b" "$t" /usr/bin/python3 "$here/train_torch.py" "$s" "$utts" "$epochs" "$batch" "$t" \
+      --lengths "$tmp/lengths.txt" --loop bucketed --warmup "$warmup"
+    c=$(field "$p.c.out" 1) p1=$(field "$p.p.out" 1) b1=$(field "$p.b.out" 1)
+    printf "%-6s %2s | %8s %8s %8s | %8s %8s %8s | %6sx %6sx | %7s %7s %7s\n" "$s" "$t" "$c" "$p1" "$b1" \
+      "$(field "$p.c.out" 2)" "$(field "$p.p.out" 2)" "$(field "$p.b.out" 2)" "$(div "$p1" "$c")" "$(div "$b1" "$c")" \
+      "$(peak "$p.c.err")" "$(peak "$p.p.err")" "$(peak "$p.b.err")"
   done
 done
+echo
+# PT against CS of the same fusion system and thread count, and the cache estimate.
+for s in $systems; do
+  case $s in *-pt) ;; *) continue ;; esac
+  cs=${s%-pt}
+  for t in $threads; do
+    [ -f "$tmp/$cs.$t.c.out" ] || continue
+    pt=$(field "$tmp/$s.$t.c.out" 1) c=$(field "$tmp/$cs.$t.c.out" 1)
+    cache=$(sed -n 's/.*cache: fill \([0-9.]*\) s once.*head \([0-9.]*\) s\/epoch.*/\1 \2/p' "$tmp/$s.$t.c.out")
+    fill=${cache% *} head=${cache#* }
+    echo "$s t=$t: emofuse PT/CS epoch $(div "$pt" "$c") (PT ${pt} s, ${cs} CS ${c} s); PyTorch PT/CS padded" \
+      "$(div "$(field "$tmp/$s.$t.p.out" 1)" "$(field "$tmp/$cs.$t.p.out" 1)")," \
+      "bucketed $(div "$(field "$tmp/$s.$t.b.out" 1)" "$(field "$tmp/$cs.$t.b.out" 1)");" \
+      "with a cache: fill ${fill} s once + head ${head} s/epoch -> 20 epochs $(awk -v f="$fill" -v h="$head" 'BEGIN { printf "%.2f", f + 20 * h }') s" \
+      "= $(awk -v f="$fill" -v h="$head" -v c="$c" 'BEGIN { printf "%.3f", (f / 20 + h) / c }') of ${cs} CS per epoch"
+  done
+done
+echo "total $(($(date +%s) - start)) s; load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -139,4 +139,51 @@ ef_code ef_bert_features(const ef_bert_model *m, const ef_bert_feat_opts *o, int
 ef_code ef_bert_hidden_states(const ef_bert_model *m, const ef_bert_feat_opts *o, const int32_t *pieces,
                               int n, float *all_hidden, int *T_out, ef_error *err);
 
+/* ---- A randomly initialised encoder (src/text/bert_random.c) ------------------------- */
+
+/* Shape and seed of a random encoder. The defaults (ef_bert_random_default_params) are
+ * bert-base's layer width with 4 layers: layers 4, hidden 768, heads 12, intermediate
+ * 3072, max_positions 512, seed 1. Bounds are those of config.json (bert_config.c). */
+typedef struct {
+    int layers;          /* num_hidden_layers, L (1..48) */
+    int hidden;          /* hidden_size, C */
+    int heads;           /* num_attention_heads (divides hidden) */
+    int intermediate;    /* intermediate_size, I */
+    int max_positions;   /* max_position_embeddings, P (>= 3) */
+    uint64_t seed;       /* ef_rng seed of every weight */
+} ef_bert_random_params;
+
+ef_bert_random_params ef_bert_random_default_params(void);
+
+/* Write a randomly initialised BERT model folder that ef_bert_load reads like a real one
+ * (for the demo and for users without pretrained weights; its features are NOT the
+ * paper's): DIR/config.json (HuggingFace BertModel keys, layer_norm_eps 1e-12,
+ * type_vocab_size 2), DIR/vocab.txt and DIR/model.safetensors (F32, BertModel tensor
+ * names, no pooler; metadata "format" = "pt", "emofuse.random_encoder" = "true",
+ * "emofuse.seed" = "<seed>").
+ *
+ * Vocabulary: [PAD] [UNK] [CLS] [SEP] [MASK] (ids 0..4), then every distinct word that
+ * ef_basic_tokenize makes of texts[0..n_texts) in first-seen order (NULL texts count as
+ * empty; words over EF_WORDPIECE_MAX_CHARS code points are left out, WordPiece makes them
+ * [UNK] anyway), so every word of the texts tokenizes to one whole-word id; other words
+ * become [UNK].
+ * Weights (HuggingFace's _init_weights): every matrix and embedding ~ N(0, 0.02) from one
+ * ef_rng seeded with p->seed, drawn in file order; the [PAD] row of the word embeddings,
+ * all biases 0; LayerNorm weight 1, bias 0. Same texts and params give byte-identical files.
+ *
+ * Crash safety: everything is built in memory first; then an existing model.safetensors is
+ * removed, config.json and vocab.txt are written atomically and model.safetensors last
+ * (temp + rename, directory fsync'ed between the steps), so a folder with a
+ * model.safetensors is always complete. DIR is created if needed. An existing
+ * model.safetensors that is not a random encoder (no "emofuse.random_encoder" = "true") is
+ * never overwritten (EF_ERR_ARG).
+ * Memory: the safetensors writer does not stream, so all weights are in memory at once:
+ * 4 * (L * (4C^2 + 2CI + 9C + I) + (V + P + 2) * C + 2C) bytes (bert-base width, 4 layers,
+ * a 5k-word vocabulary: ~130 MB).
+ * Errors: EF_ERR_ARG (bad params, texts NULL with n_texts > 0, vocabulary over 2^24 tokens),
+ * EF_ERR_IO (DIR cannot be created or written), EF_ERR_NOMEM, EF_ERR_INTERRUPTED
+ * (ef_interrupted() while drawing weights; nothing was written). */
+ef_code ef_bert_write_random(const char *dir, const char *const *texts, int64_t n_texts,
+                             const ef_bert_random_params *p, ef_error *err);
+
 #endif

@@ -179,6 +179,11 @@ typedef struct {
     int warmup_steps;     /* 40 (0 for lf-pt) */
     int class_weighted;   /* 1: inverse-frequency class weights of the training labels */
     FILE *log;            /* one progress line per epoch; NULL = silent */
+    /* Called after every epoch (1-based) with the model in its current state, e.g. to
+     * score held-out data for epoch selection; a non-OK return stops training with that
+     * code. NULL = none. */
+    ef_code (*on_epoch)(void *ctx, int epoch, ef_model *m, ef_error *err);
+    void *on_epoch_ctx;
 } ef_train_options;
 
 /* Defaults of the paper for a system and strategy. */

@@ -21,6 +21,8 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_folds(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Print "error: <msg>" to stderr and return 1 (for `return cli_fail(&err);`). */
 int cli_fail(const ef_error *err);

@@ -1,4 +1,6 @@
-/* emofuse features: dispatch to audio / text / stats, plus their shared helpers. */
+/* emofuse features: dispatch to audio / text / merge / stats / info, plus their shared
+ * helpers. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +15,13 @@ static void usage(FILE *out)
             "usage: emofuse features <kind> [options]\n\n"
             "  audio   36-dim acoustic LLDs of every manifest row's `audio` file\n"
             "  text    BERT (--model DIR) or GloVe (--glove INDEX) embeddings of the `transcript` column\n"
+            "  merge   join stores of the same features (e.g. the --shard I/N parts of a corpus) into one\n"
             "  stats   z-normalisation mean/std of a store over a list of (training) ids\n"
             "  info    what a store holds (kind, dims, utterances, frames)\n\n"
             "Stores are safetensors files with one (T, D) tensor per utterance id; an interrupted\n"
-            "run resumes where it stopped, and unchanged utterances are never recomputed.\n"
+            "run resumes where it stopped, and unchanged utterances are never recomputed. With\n"
+            "--shard I/N, audio and text extract only the I-th of N blocks of manifest rows, so\n"
+            "several machines can share a corpus; `features merge` joins their stores.\n"
             "See `emofuse features <kind> --help`.\n");
 }
 
@@ -32,24 +37,53 @@ int cmd_features(int argc, char **argv)
     }
     if (strcmp(argv[1], "audio") == 0) return cmd_features_audio(argc - 1, argv + 1);
     if (strcmp(argv[1], "text") == 0) return cmd_features_text(argc - 1, argv + 1);
+    if (strcmp(argv[1], "merge") == 0) return cmd_features_merge(argc - 1, argv + 1);
     if (strcmp(argv[1], "stats") == 0) return cmd_features_stats(argc - 1, argv + 1);
     if (strcmp(argv[1], "info") == 0) return cmd_features_info(argc - 1, argv + 1);
-    return cli_usage_error("features: unknown kind '%s' (audio, text, stats or info)", argv[1]);
+    return cli_usage_error("features: unknown kind '%s' (audio, text, merge, stats or info)", argv[1]);
 }
 
-int features_report(const char *out_path, const ef_store_build_report *r, ef_code rc, const ef_error *err)
+int features_report(const char *cmd, const char *out_path, const ef_pipeline_feature_opts *o,
+                    const ef_pipeline_feature_report *r, ef_code rc, const ef_error *err)
 {
-    for (int64_t i = 0; i < r->failed; i++)
-        fprintf(stderr, "error: %s\n", r->failures && r->failures[i] ? r->failures[i] : "(no message)");
+    const ef_store_build_report *b = &r->store;
+    for (int64_t i = 0; i < b->failed; i++)
+        fprintf(stderr, "error: %s\n", b->failures && b->failures[i] ? b->failures[i] : "(no message)");
+    if (rc == EF_ERR_ARG) return cli_usage_error("%s: %s", cmd, err->msg);
     if (rc == EF_ERR_INTERRUPTED) {
         fprintf(stderr, "%s\n", err->msg);
         return 130;
     }
     if (rc) return cli_fail(err);
-    fprintf(stderr, "%s: %lld utterances stored (%lld reused, %lld extracted), %lld failed\n", out_path,
-            (long long)(r->reused + r->extracted), (long long)r->reused, (long long)r->extracted,
-            (long long)r->failed);
-    return r->failed ? 1 : 0;
+    char shard[128] = "";
+    if (o->shard_count > 1) {
+        if (r->end_row > r->first_row)
+            snprintf(shard, sizeof shard, " shard %d/%d (manifest rows %lld-%lld of %lld):", o->shard_index,
+                     o->shard_count, (long long)r->first_row + 1, (long long)r->end_row, (long long)r->manifest_rows);
+        else
+            snprintf(shard, sizeof shard, " shard %d/%d (none of the %lld manifest rows):", o->shard_index,
+                     o->shard_count, (long long)r->manifest_rows);
+    }
+    fprintf(stderr, "%s:%s %lld utterances stored (%lld reused, %lld extracted), %lld failed\n", out_path, shard,
+            (long long)(b->reused + b->extracted), (long long)b->reused, (long long)b->extracted,
+            (long long)b->failed);
+    return b->failed ? 1 : 0;
+}
+
+bool features_parse_shard(const char *s, ef_pipeline_feature_opts *o)
+{
+    char *end = NULL;
+    long i = -1, n = -1;
+    errno = 0;
+    if (isdigit((unsigned char)s[0])) i = strtol(s, &end, 10);
+    if (i >= 0 && *end == '/' && isdigit((unsigned char)end[1])) n = strtol(end + 1, &end, 10);
+    if (errno || n < 1 || *end || i < 1 || i > n || n > 1000000) {
+        cli_usage_error("--shard: expected I/N with 1 <= I <= N (e.g. 2/8), got '%s'", s);
+        return false;
+    }
+    o->shard_index = (int)i;
+    o->shard_count = (int)n;
+    return true;
 }
 
 ef_code features_read_ids(const char *path, char ***ids, int64_t *n, ef_error *err)

@@ -1,29 +1,13 @@
-/* emofuse features audio: LLDs of a whole corpus into a resumable feature store. */
+/* emofuse features audio: LLDs of a whole corpus (or of one shard of it) into a resumable
+ * feature store. Options here; the build is ef_pipeline_audio_features. */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/features_common.h"
 #include "emofuse/audio.h"
-
-typedef struct {
-    const ef_manifest *m;
-    const ef_lld_params *p;
-} audio_ctx;
-
-static ef_code extract_audio(void *ctx, int64_t item, int thread, float **rows, int64_t *T, ef_error *err)
-{
-    (void)thread;
-    audio_ctx *c = ctx;
-    char *path = ef_manifest_audio_path(c->m, item);
-    if (!path) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", ef_manifest_id(c->m, item));
-    ef_code rc = ef_lld_file(c->p, path, rows, T, err);
-    free(path);
-    return rc;
-}
+#include "emofuse/pipeline_features.h"
 
 static void usage(FILE *out, const ef_lld_params *d)
 {
@@ -34,6 +18,9 @@ static void usage(FILE *out, const ef_lld_params *d)
             "  -m, --manifest CSV     corpus manifest (columns id, audio, ...)\n"
             "  -o, --out FILE         feature store to create or update\n"
             "  -t, --threads N        worker threads (default 0 = all cores)\n"
+            "      --shard I/N        only the I-th of N equal blocks of manifest rows (in manifest\n"
+            "                         order) into STORE, e.g. --shard 2/8 --out audio.part2.safetensors;\n"
+            "                         join the parts with `emofuse features merge` (default 1/1)\n"
             "      --frame-step S     hop in seconds (default %g)\n"
             "      --frame-size S     spectral window in seconds (default %g)\n"
             "      --pitch-frame S    pitch window in seconds (default %g)\n"
@@ -51,6 +38,7 @@ static void usage(FILE *out, const ef_lld_params *d)
 int cmd_features_audio(int argc, char **argv)
 {
     ef_lld_params p = ef_lld_default_params();
+    ef_pipeline_feature_opts o = ef_pipeline_feature_default_opts();
     const char *manifest_path = NULL, *out = NULL;
     long threads = 0, lv;
     int quiet = 0;
@@ -59,7 +47,7 @@ int cmd_features_audio(int argc, char **argv)
         {"threads", required_argument, 0, 't'},  {"frame-step", required_argument, 0, 1},
         {"frame-size", required_argument, 0, 2}, {"pitch-frame", required_argument, 0, 3},
         {"smooth", required_argument, 0, 4},     {"delta", required_argument, 0, 5},
-        {"voice-quality", required_argument, 0, 6},
+        {"voice-quality", required_argument, 0, 6}, {"shard", required_argument, 0, 7},
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
@@ -95,6 +83,9 @@ int cmd_features_audio(int argc, char **argv)
                 return cli_usage_error("features audio: --voice-quality: '%s' is neither 'opensmile' nor 'cycles'",
                                        optarg);
             break;
+        case 7:
+            if (!features_parse_shard(optarg, &o)) return 2;
+            break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout, &p); return 0;
         default: return 2;
@@ -103,67 +94,18 @@ int cmd_features_audio(int argc, char **argv)
     if (!manifest_path || !out) return cli_usage_error("features audio: --manifest and --out are required");
     if (optind < argc) return cli_usage_error("features audio: unexpected argument '%s'", argv[optind]);
     ef_error err = {0};
+    /* Checked before the manifest is read, so that bad options fail at once. */
     if (ef_lld_params_check(&p, &err)) return cli_usage_error("features audio: %s", err.msg);
 
     ef_manifest *m = NULL;
     if (ef_manifest_load(&m, manifest_path, &err)) return cli_fail(&err);
-    if (ef_manifest_column(m, "audio") < 0) {
-        ef_manifest_free(m);
-        return cli_usage_error("%s: no 'audio' column", manifest_path);
-    }
-    int64_t n = ef_manifest_rows(m);
-    const char **ids = calloc((size_t)n + 1, sizeof *ids);
-    char **fps = calloc((size_t)n + 1, sizeof *fps);
-    for (int64_t i = 0; ids && fps && i < n; i++) {
-        ids[i] = ef_manifest_id(m, i);
-        char *path = ef_manifest_audio_path(m, i);
-        struct stat st;
-        char buf[128];
-        /* size + mtime (ns) identify the input; a missing file gets a fingerprint that never
-         * matches, so it is retried and reported by the extractor. */
-        if (path && stat(path, &st) == 0)
-            snprintf(buf, sizeof buf, "size=%lld mtime=%lld.%09ld", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-                     st.st_mtim.tv_nsec);
-        else snprintf(buf, sizeof buf, "missing");
-        fps[i] = strdup(buf);
-        free(path);
-        if (!fps[i]) break;
-    }
-    if (!ids || !fps || (n > 0 && !fps[n - 1])) {
-        if (fps)
-            for (int64_t i = 0; i < n; i++) free(fps[i]);
-        free(fps);
-        free(ids);
-        ef_manifest_free(m);
-        ef_fail(&err, EF_ERR_NOMEM, "%s: out of memory", manifest_path);
-        return cli_fail(&err);
-    }
-    char config[512];
-    snprintf(config, sizeof config,
-             "{\"extractor\":\"emofuse-lld-1\",\"sample_rate\":%d,\"frame_step\":%g,\"frame_size\":%g,"
-             "\"pitch_frame_size\":%g,\"smooth_window\":%d,\"delta_window\":%d%s}",
-             p.sample_rate, p.frame_step, p.frame_size, p.pitch_frame_size, p.smooth_window, p.delta_window,
-             /* only the non-default method is named, so that existing stores stay valid */
-             p.voice_quality == EF_VQ_CYCLES ? ",\"voice_quality\":\"cycles\"" : "");
-    char columns[1024];
-    size_t k = (size_t)snprintf(columns, sizeof columns, "[");
-    for (int d = 0; d < EF_LLD_DIMS; d++)
-        k += (size_t)snprintf(columns + k, sizeof columns - k, "%s\"%s\"", d ? "," : "", ef_lld_name(d));
-    snprintf(columns + k, sizeof columns - k, "]");
-
-    audio_ctx ctx = {m, &p};
-    ef_store_build_opts o = {
-        .out_path = out, .kind = "audio-lld", .dim = EF_LLD_DIMS, .columns_json = columns,
-        .config_json = config, .n_items = n, .ids = ids, .fingerprints = (const char *const *)fps,
-        .threads = (int)threads, .progress = quiet ? NULL : stderr, .tty = -1,
-        .extract = extract_audio, .ctx = &ctx};
-    ef_store_build_report r;
-    ef_code rc = ef_store_build(&o, &r, &err);
-    int code = features_report(out, &r, rc, &err);
-    ef_store_build_report_free(&r);
-    for (int64_t i = 0; i < n; i++) free(fps[i]);
-    free(fps);
-    free(ids);
+    o.threads = (int)threads;
+    o.progress = quiet ? NULL : stderr;
+    o.log = stderr;
+    ef_pipeline_feature_report r;
+    ef_code rc = ef_pipeline_audio_features(&r, out, m, &p, &o, &err);
+    int code = features_report("features audio", out, &o, &r, rc, &err);
+    ef_pipeline_feature_report_free(&r);
     ef_manifest_free(m);
     return code;
 }

@@ -2,7 +2,9 @@
  * vocab.txt and model.safetensors of a BERT checkpoint from the Hugging Face hub (or
  * $EMOFUSE_HF_ENDPOINT), resumable and hash-verified (src/text/fetch.c);
  * `models glove-index <glove.txt[.gz]>` converts GloVe text once into the memory-mapped
- * index (src/text/glove_build.c), reading .gz through a `gzip -dc` child process. */
+ * index (src/text/glove_build.c), reading .gz through a `gzip -dc` child process;
+ * `models random-bert --texts MANIFEST --out DIR` writes a randomly initialised BERT folder
+ * whose vocabulary is the manifest's words (src/text/bert_random.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +14,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "emofuse/bert.h"
 #include "emofuse/fetch.h"
 #include "emofuse/glove.h"
+#include "emofuse/manifest.h"
 #include "emofuse/progress.h"
 
 static void usage(FILE *out)
@@ -21,6 +25,22 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: emofuse models fetch <repo> [options]\n"
             "       emofuse models glove-index <glove.txt | glove.txt.gz> [--out FILE]\n"
+            "       emofuse models random-bert --texts MANIFEST.csv --out DIR [options]\n"
+            "\n"
+            "random-bert: write a randomly initialised BERT folder (config.json, vocab.txt,\n"
+            "model.safetensors) that --model DIR accepts like a pretrained one, for trying emofuse\n"
+            "without pretrained weights; its text features are NOT the paper's (docs/bert.md).\n"
+            "The vocabulary is [PAD] [UNK] [CLS] [SEP] [MASK] plus every word of the texts.\n"
+            "  --texts MANIFEST.csv the texts whose words make the vocabulary\n"
+            "  --column NAME        text column (default: transcript)\n"
+            "  --out DIR            output folder (created; an existing random encoder there is replaced)\n"
+            "  --layers N           default 4\n"
+            "  --hidden N           default 768\n"
+            "  --heads N            default 12 (must divide --hidden)\n"
+            "  --intermediate N     default 4 x hidden (3072)\n"
+            "  --max-positions N    default 512\n"
+            "  --seed N             default 1 (same texts + options + seed: identical files)\n"
+            "Prints <dir> vocab <V> layers <L> hidden <C> heads <H> seed <S> on stdout.\n"
             "\n"
             "glove-index: convert GloVe vectors (\"word v1 ... vD\" per line) once into a binary\n"
             "index that later runs memory-map (docs/glove.md). --out defaults to the input path\n"
@@ -234,6 +254,92 @@ static int cmd_glove_index(int argc, char **argv)
     return 0;
 }
 
+static int cmd_random_bert(int argc, char **argv)
+{
+    ef_bert_random_params p = ef_bert_random_default_params();
+    const char *manifest_path = NULL, *column = "transcript", *out = NULL;
+    long v;
+    int intermediate_set = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (cli_is_help(a)) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--texts") == 0 && has) {
+            manifest_path = argv[++i];
+        } else if (strcmp(a, "--column") == 0 && has) {
+            column = argv[++i];
+        } else if (strcmp(a, "--out") == 0 && has) {
+            out = argv[++i];
+        } else if (strcmp(a, "--layers") == 0 && has) {
+            if (!cli_parse_int(a, argv[++i], 1, EF_BERT_MAX_LAYERS, &v)) return 2;
+            p.layers = (int)v;
+        } else if (strcmp(a, "--hidden") == 0 && has) {
+            if (!cli_parse_int(a, argv[++i], 1, 16384, &v)) return 2;
+            p.hidden = (int)v;
+        } else if (strcmp(a, "--heads") == 0 && has) {
+            if (!cli_parse_int(a, argv[++i], 1, 1024, &v)) return 2;
+            p.heads = (int)v;
+        } else if (strcmp(a, "--intermediate") == 0 && has) {
+            if (!cli_parse_int(a, argv[++i], 1, 65536, &v)) return 2;
+            p.intermediate = (int)v;
+            intermediate_set = 1;
+        } else if (strcmp(a, "--max-positions") == 0 && has) {
+            if (!cli_parse_int(a, argv[++i], 3, 65536, &v)) return 2;
+            p.max_positions = (int)v;
+        } else if (strcmp(a, "--seed") == 0 && has) {
+            if (!cli_parse_int(a, argv[++i], 0, 2147483647L, &v)) return 2;
+            p.seed = (uint64_t)v;
+        } else {
+            return cli_usage_error("models random-bert: unknown or incomplete option '%s' (see emofuse models --help)",
+                                   a);
+        }
+    }
+    if (!manifest_path) return cli_usage_error("models random-bert: --texts MANIFEST.csv is required");
+    if (!out) return cli_usage_error("models random-bert: --out DIR is required");
+    if (p.hidden % p.heads != 0)
+        return cli_usage_error("models random-bert: --heads %d does not divide --hidden %d", p.heads, p.hidden);
+    /* BERT's ratio, so that --hidden alone gives a BERT-shaped model. */
+    if (!intermediate_set) p.intermediate = 4 * p.hidden; /* <= 65536 by --hidden's bound */
+
+    ef_error err = {0};
+    ef_manifest *m = NULL;
+    if (ef_manifest_load(&m, manifest_path, &err)) return cli_fail(&err);
+    int col = ef_manifest_column(m, column);
+    if (col < 0) {
+        ef_manifest_free(m);
+        ef_fail(&err, EF_ERR_FORMAT, "%s: no '%s' column", manifest_path, column);
+        return cli_fail(&err);
+    }
+    int64_t n = ef_manifest_rows(m);
+    const char **texts = malloc(sizeof *texts * (size_t)(n > 0 ? n : 1));
+    if (!texts) {
+        ef_manifest_free(m);
+        ef_fail(&err, EF_ERR_NOMEM, "out of memory");
+        return cli_fail(&err);
+    }
+    for (int64_t i = 0; i < n; i++) texts[i] = ef_manifest_cell(m, i, col);
+    double t0 = ef_now();
+    ef_code rc = ef_bert_write_random(out, texts, n, &p, &err);
+    double secs = ef_now() - t0;
+    free(texts);
+    ef_manifest_free(m);
+    if (rc) return cli_fail(&err);
+    /* The vocabulary size is the library's result: read it back from what was written. */
+    char cfg_path[4200];
+    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", out);
+    ef_bert_config cfg;
+    if (ef_bert_config_load(&cfg, cfg_path, &err)) return cli_fail(&err);
+    printf("%s\tvocab %d\tlayers %d\thidden %d\theads %d\tseed %llu\n", out, cfg.vocab_size, cfg.n_layers, cfg.hidden,
+           cfg.n_heads, (unsigned long long)p.seed);
+    fprintf(stderr,
+            "random-bert: %lld texts, %d-layer random encoder written in %.2f s (randomly initialised: its text "
+            "features are not the paper's)\n",
+            (long long)n, p.layers, secs);
+    return 0;
+}
+
 int cmd_models(int argc, char **argv)
 {
     if (argc < 2) {
@@ -246,5 +352,7 @@ int cmd_models(int argc, char **argv)
     }
     if (strcmp(argv[1], "fetch") == 0) return cmd_fetch(argc - 1, argv + 1);
     if (strcmp(argv[1], "glove-index") == 0) return cmd_glove_index(argc - 1, argv + 1);
-    return cli_usage_error("models: unknown action '%s' (fetch or glove-index; see emofuse models --help)", argv[1]);
+    if (strcmp(argv[1], "random-bert") == 0) return cmd_random_bert(argc - 1, argv + 1);
+    return cli_usage_error("models: unknown action '%s' (fetch, glove-index or random-bert; see emofuse models --help)",
+                           argv[1]);
 }

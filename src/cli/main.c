@@ -14,6 +14,8 @@ typedef struct {
 static const command commands[] = {
     {"corpus", cmd_corpus, "read IEMOCAP, MSP-PODCAST or your manifest into a checked manifest CSV"},
     {"folds", cmd_folds, "cross-validation folds by protocol (random, speaker, speaker-script, ...), checked"},
+    {"experiment", cmd_experiment, "run the paper's evaluation grid: resumable, parallel, shardable"},
+    {"report", cmd_report, "merge an experiment folder's finished runs into Table 1"},
     {"lld", cmd_lld, "print the 36 acoustic LLDs of one audio file as CSV"},
     {"features", cmd_features, "extract audio or text features of a corpus into a feature store"},
     {"tokenize", cmd_tokenize, "print BERT WordPiece token ids of texts"},

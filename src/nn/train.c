@@ -295,6 +295,7 @@ ef_code ef_train(ef_model *m, const ef_dataset *d, const ef_train_options *opt, 
         if (opt->log)
             fprintf(opt->log, "epoch %d/%d  loss %.4f  lr %.3g  %.2f s\n", ep, opt->epochs, mean,
                     (double)ef_adam_lr_at(&st->opt.cfg, st->opt.t), ef_now() - t0);
+        if (opt->on_epoch && (rc = opt->on_epoch(opt->on_epoch_ctx, ep, m, err)) != EF_OK) goto done;
     }
 done:
     ef_train_state_free(st);

@@ -141,7 +141,8 @@ static void run_batch(void *p, int64_t b, int thread)
     for (int i = r->batch_at[b]; i < r->batch_at[b + 1]; i++) {
         const chunk *ch = &r->chunks[r->order[i]];
         ids[N++] = m->cls_id;
-        memcpy(ids + N, r->pieces[ch->text] + ch->a, (size_t)ch->w * sizeof(int32_t));
+        /* An empty text has no pieces (NULL): memcpy from NULL is undefined even for 0 bytes. */
+        if (ch->w > 0) memcpy(ids + N, r->pieces[ch->text] + ch->a, (size_t)ch->w * sizeof(int32_t));
         N += (size_t)ch->w;
         ids[N++] = m->sep_id;
         lens[nb++] = ch->w + 2;

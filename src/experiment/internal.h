@@ -1,0 +1,105 @@
+/* Private pieces of the experiment module: settings access, the systems, the run plan. */
+#ifndef EMOFUSE_EXPERIMENT_INTERNAL_H
+#define EMOFUSE_EXPERIMENT_INTERNAL_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emofuse/experiment.h"
+#include "emofuse/feature_store.h"
+#include "emofuse/folds.h"
+#include "emofuse/manifest.h"
+#include "emofuse/nn_model.h"
+
+#define EXP_DEFAULT_EPOCHS 20
+#define EXP_MAX_LIST 32
+#define EXP_NAME_MAX 96
+
+struct ef_experiment {
+    json_object *root;
+};
+
+/* settings.c: typed access (the schema guarantees the types). */
+const char *exp_str(const ef_experiment *x, const char *key);
+int exp_int(const ef_experiment *x, const char *key);
+/* Items of a list setting (sub != NULL: a list inside a block such as figure2). */
+int exp_list(const ef_experiment *x, const char *key, const char *sub, const char **items, int max);
+bool exp_has_block(const ef_experiment *x, const char *key);
+int exp_epochs(const ef_experiment *x, const char *system);
+/* exp_input bits of the feature stores the grid reads. */
+int exp_needed_inputs(const ef_experiment *x);
+const char *exp_model_json(const ef_experiment *x);
+typedef enum { EXP_SELECT_OFF, EXP_SELECT_TEST, EXP_SELECT_INNER } exp_select;
+exp_select exp_selection(const ef_experiment *x);
+#define EXP_MAX_CANDIDATES 64
+/* epoch_candidates, ascending and unique. */
+int exp_candidates(const ef_experiment *x, int *out, int max);
+
+/* A system of the grid: what it trains and which features it reads. */
+typedef enum { EXP_IN_AUDIO = 1, EXP_IN_BERT = 2, EXP_IN_GLOVE = 4 } exp_input;
+
+typedef struct {
+    char name[16];          /* audio, bert, glove, ef-cs, lf-pt, ... */
+    ef_system sys;
+    ef_strategy strat;
+    int inputs;             /* exp_input bits */
+    char text_system[8];    /* fusion: the text branch system ("bert"/"glove"); single: "" */
+} exp_system;
+
+ef_code exp_system_parse(const char *name, const char *fusion_text, exp_system *out, ef_error *err);
+/* Model config of a system at a size variant ("small" halves every width, "large" doubles). */
+ef_code exp_model_config(const ef_experiment *x, const exp_system *s, const char *variant, int text_dim,
+                         int audio_dim, ef_model_config *cfg, ef_error *err);
+
+/* One training run of the grid. */
+typedef struct {
+    exp_system sys;
+    const char *variant, *protocol;
+    int protocol_index;         /* into exp_plan.protocols */
+    int seed;                   /* 1..seeds */
+    int fold;                   /* fold index within the protocol's folds */
+    int unit;                   /* runs of one unit (variant, protocol, seed, fold) run in order on one worker */
+    int dep_text, dep_audio;    /* runs whose models PT/WS start from, -1 none */
+    bool listed;                /* in the grid (else only a dependency of a listed run) */
+    char name[EXP_NAME_MAX];    /* score folder: system[-variant][-protocol] */
+    uint64_t key;               /* hash of everything that determines the run's result */
+    char path[4400];            /* runs/<name>/seed<k>/<fold>-<key>.csv under OUT */
+} exp_run;
+
+typedef struct {
+    const ef_experiment *x;
+    char out[4096];
+    ef_manifest *manifest;
+    ef_store *audio, *bert, *glove;
+    int n_protocols;
+    const char *protocols[EXP_MAX_LIST];
+    ef_folds *folds[EXP_MAX_LIST];
+    exp_run *runs;
+    int64_t n_runs;
+    int n_units;
+    bool bert_random;           /* the BERT store came from a randomly initialised encoder */
+} exp_plan;
+
+/* plan.c: load OUT's manifest, stores and folds, and enumerate the runs with their keys. */
+ef_code exp_plan_build(exp_plan *p, const ef_experiment *x, const char *out_dir, ef_error *err);
+void exp_plan_free(exp_plan *p);
+/* Test ids of a run's fold (pointers into the manifest). */
+const ef_store *exp_text_store(const exp_plan *p, const exp_system *s);
+
+/* run.c: train one run and write its scores (and model) atomically. */
+typedef struct {
+    double av_auc, av_rec;
+    int64_t n_train, n_test;
+    double seconds;
+} exp_run_result;
+ef_code exp_run_one(const exp_plan *p, const exp_run *r, exp_run_result *res, ef_error *err);
+/* Path of a run's model file (next to its scores). */
+void exp_run_model_path(const exp_run *r, char *buf, size_t n);
+
+/* prepare.c: manifest, folds and feature stores inside OUT (idempotent, locked). */
+ef_code exp_prepare(const ef_experiment *x, const char *out_dir, FILE *log, ef_error *err);
+/* features.c: the feature stores the grid reads, in OUT/features/ (made or brought up to date). */
+ef_code exp_prepare_features(const ef_experiment *x, const char *out_dir, FILE *log, ef_error *err);
+
+#endif

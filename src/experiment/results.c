@@ -1,0 +1,175 @@
+/* Results: merge each (system, seed)'s finished test folds into scores/<name>/seed<k>.csv
+ * and summarise the seeds as Table 1. Works on whatever has finished (any shards), and
+ * only on the runs whose keys match OUT/experiment.json, so stale runs never count. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "emofuse/atomic_file.h"
+#include "emofuse/csv.h"
+#include "emofuse/metrics.h"
+#include "emofuse/report.h"
+#include "experiment/internal.h"
+
+/* Append one run file's rows to the merged file and to probs/labels. */
+static ef_code append_run(FILE *out, bool header, const char *path, float **probs, int32_t **labels, int64_t *n,
+                          int64_t *cap, ef_error *err)
+{
+    ef_csv csv;
+    ef_code rc = ef_csv_load(&csv, path, ',', err);
+    if (rc) return rc;
+    int lc = ef_csv_column(&csv, "label"), pc[4];
+    for (int k = 0; k < 4; k++) {
+        char name[40];
+        snprintf(name, sizeof name, "p_%s", ef_emotion4_names[k]);
+        pc[k] = ef_csv_column(&csv, name);
+        if (pc[k] < 0) lc = -1;
+    }
+    if (lc < 0 || csv.cols != 7) {
+        ef_csv_free(&csv);
+        return ef_fail(err, EF_ERR_FORMAT, "%s: not a run scores file (id,fold,label,p_<class>...)", path);
+    }
+    if (header) ef_csv_write_row(out, (const char *const *)csv.header, csv.cols);
+    for (int64_t r = 0; r < csv.rows; r++) {
+        const char *row[7];
+        for (int c = 0; c < 7; c++) row[c] = ef_csv_cell(&csv, r, c);
+        ef_csv_write_row(out, row, 7);
+        if (*n == *cap) {
+            *cap = *cap ? 2 * *cap : 4096;
+            float *np = realloc(*probs, sizeof(float) * 4 * (size_t)*cap);
+            int32_t *nl = realloc(*labels, sizeof(int32_t) * (size_t)*cap);
+            if (np) *probs = np;
+            if (nl) *labels = nl;
+            if (!np || !nl) {
+                ef_csv_free(&csv);
+                return ef_fail(err, EF_ERR_NOMEM, "out of memory");
+            }
+        }
+        for (int k = 0; k < 4; k++) (*probs)[*n * 4 + k] = strtof(ef_csv_cell(&csv, r, pc[k]), NULL);
+        (*labels)[*n] = ef_emotion4_class(ef_csv_cell(&csv, r, lc));
+        (*n)++;
+    }
+    ef_csv_free(&csv);
+    return EF_OK;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Merge one (name, seed) if all its folds finished; *ok tells whether it did. */
+static ef_code merge_seed(const exp_plan *p, const char *name, int seed, bool *ok, ef_eval_result *ev, ef_error *err)
+{
+    *ok = false;
+    for (int64_t i = 0; i < p->n_runs; i++)
+        if (!strcmp(p->runs[i].name, name) && p->runs[i].seed == seed && !exists(p->runs[i].path)) return EF_OK;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/scores/%s", p->out, name);
+    ef_code rc = ef_mkdir_p(path, err);
+    if (rc) return rc;
+    snprintf(path, sizeof path, "%s/scores/%s/seed%d.csv", p->out, name, seed);
+    ef_atomic_file af;
+    if ((rc = ef_atomic_open(&af, path, err))) return rc;
+    float *probs = NULL;
+    int32_t *labels = NULL;
+    int64_t n = 0, cap = 0;
+    bool first = true;
+    for (int64_t i = 0; i < p->n_runs && !rc; i++)
+        if (!strcmp(p->runs[i].name, name) && p->runs[i].seed == seed) {
+            rc = append_run(af.fp, first, p->runs[i].path, &probs, &labels, &n, &cap, err);
+            first = false;
+        }
+    if (!rc) rc = ef_evaluate(ev, probs, labels, n, 4, err);
+    if (rc) ef_atomic_abort(&af);
+    else rc = ef_atomic_commit(&af, err);
+    free(probs);
+    free(labels);
+    *ok = rc == EF_OK;
+    return rc;
+}
+
+ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_error *err)
+{
+    if (complete) *complete = false;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/experiment.json", out);
+    ef_experiment *x = NULL;
+    ef_code rc = ef_experiment_new(&x, NULL, err);
+    if (!rc) rc = ef_experiment_load(x, path, err);
+    exp_plan p;
+    memset(&p, 0, sizeof p);
+    if (!rc) rc = exp_plan_build(&p, x, out, err);
+    int seeds = rc ? 0 : exp_int(x, "seeds");
+    ef_table1_row *rows = calloc((size_t)p.n_runs + 1, sizeof *rows);
+    double *rec = calloc((size_t)seeds + 1, sizeof *rec), *auc = calloc((size_t)seeds + 1, sizeof *auc);
+    ef_eval_result *evs = calloc((size_t)seeds + 1, sizeof *evs);
+    int *seed_of = calloc((size_t)seeds + 1, sizeof *seed_of);
+    if (!rc && (!rows || !rec || !auc || !evs || !seed_of)) rc = ef_fail(err, EF_ERR_NOMEM, "out of memory");
+    int n_rows = 0;
+    int64_t finished = 0;
+    for (int64_t i = 0; i < p.n_runs && !rc; i++) finished += exists(p.runs[i].path);
+    /* One row per listed score folder, in grid order. */
+    for (int64_t i = 0; i < p.n_runs && !rc; i++) {
+        const exp_run *r = &p.runs[i];
+        bool seen = !r->listed;
+        for (int j = 0; j < n_rows && !seen; j++) seen = !strcmp(rows[j].system, r->name);
+        if (seen) continue;
+        int n = 0;
+        for (int s = 1; s <= seeds && !rc; s++) {
+            bool ok;
+            rc = merge_seed(&p, r->name, s, &ok, &evs[n], err);
+            if (!rc && ok) {
+                rec[n] = evs[n].av_rec;
+                auc[n] = evs[n].av_auc;
+                seed_of[n++] = s;
+            }
+        }
+        if (rc || n == 0) continue;
+        ef_table1_row *row = &rows[n_rows++];
+        snprintf(row->system, sizeof row->system, "%s", r->name);
+        row->n_seeds = n;
+        rc = ef_summarise(rec, n, &row->av_rec, err);
+        if (!rc) rc = ef_summarise(auc, n, &row->av_auc, err);
+        /* The median seed by AvAUC (the lower one of an even count), ties by seed. */
+        int order[1000];
+        for (int k = 0; k < n; k++) order[k] = k;
+        for (int a = 1; a < n; a++)
+            for (int b = a; b > 0 && auc[order[b]] < auc[order[b - 1]]; b--) {
+                int t = order[b];
+                order[b] = order[b - 1];
+                order[b - 1] = t;
+            }
+        row->median_seed = seed_of[order[(n - 1) / 2]];
+        row->median = evs[order[(n - 1) / 2]];
+    }
+    if (!rc) {
+        char md[4300], csv[4300], notes[1024] = "";
+        snprintf(md, sizeof md, "%s/table1.md", out);
+        snprintf(csv, sizeof csv, "%s/table1.csv", out);
+        snprintf(notes, sizeof notes, "%lld of %lld runs finished.%s", (long long)finished, (long long)p.n_runs,
+                 p.bert_random ? " The BERT features come from a randomly initialised encoder (no pretrained model "
+                                 "was given): text results are not the paper's." : "");
+        rc = ef_report_table1(md, csv, rows, n_rows, ef_emotion4_names, 4, notes, err);
+        if (!rc && complete) *complete = finished == p.n_runs;
+        if (!rc && log) {
+            fprintf(log, "\n%-28s %5s  %-14s %-15s\n", "system", "seeds", "AvRec (%)", "AvAUC");
+            for (int i = 0; i < n_rows; i++)
+                fprintf(log, "%-28s %5d  %5.1f +- %-5.1f  %.3f +- %.3f\n", rows[i].system, rows[i].n_seeds,
+                        100 * rows[i].av_rec.median, 100 * rows[i].av_rec.iqr, rows[i].av_auc.median,
+                        rows[i].av_auc.iqr);
+            fprintf(log, "%s\nwrote %s and %s\n", notes, md, csv);
+        }
+    }
+    free(rows);
+    free(rec);
+    free(auc);
+    free(evs);
+    free(seed_of);
+    exp_plan_free(&p);
+    ef_experiment_free(x);
+    return rc;
+}

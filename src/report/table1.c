@@ -1,0 +1,89 @@
+/* Table 1: one line per system, median +- IQR over seeds, as the paper prints it; the
+ * CSV carries the same numbers with more digits for scripts. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "emofuse/atomic_file.h"
+#include "emofuse/csv.h"
+#include "emofuse/report.h"
+
+static ef_code write_md(const char *path, const ef_table1_row *rows, int n, const char *const *classes, int K,
+                        const char *notes, ef_error *err)
+{
+    ef_atomic_file af;
+    ef_code rc = ef_atomic_open(&af, path, err);
+    if (rc) return rc;
+    FILE *f = af.fp;
+    fprintf(f, "# Table 1\n\nMedian and interquartile range over seeds of the merged test folds.\n\n");
+    fprintf(f, "| system | seeds | AvRec (%%) | AvAUC |");
+    for (int k = 0; k < K; k++) fprintf(f, " recall %s |", classes[k]);
+    fprintf(f, "\n|---|---:|---:|---:|");
+    for (int k = 0; k < K; k++) fprintf(f, "---:|");
+    fprintf(f, "\n");
+    for (int i = 0; i < n; i++) {
+        const ef_table1_row *r = &rows[i];
+        fprintf(f, "| %s | %d | %.1f ± %.1f | %.3f ± %.3f |", r->system, r->n_seeds, 100 * r->av_rec.median,
+                100 * r->av_rec.iqr, r->av_auc.median, r->av_auc.iqr);
+        for (int k = 0; k < K; k++) fprintf(f, " %.1f |", 100 * r->median.recall[k]);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "\nPer-class recall: of the median seed (by AvAUC).\n");
+    for (int i = 0; i < n; i++) {
+        const ef_table1_row *r = &rows[i];
+        fprintf(f, "\n### %s: confusion matrix of seed %d (rows: true, columns: predicted)\n\n|  |", r->system,
+                r->median_seed);
+        for (int k = 0; k < K; k++) fprintf(f, " %s |", classes[k]);
+        fprintf(f, "\n|---|");
+        for (int k = 0; k < K; k++) fprintf(f, "---:|");
+        fprintf(f, "\n");
+        for (int t = 0; t < K; t++) {
+            fprintf(f, "| %s |", classes[t]);
+            for (int k = 0; k < K; k++) fprintf(f, " %lld |", (long long)r->median.cm[t * K + k]);
+            fprintf(f, "\n");
+        }
+    }
+    if (notes && *notes) fprintf(f, "\n%s\n", notes);
+    if (ferror(f)) {
+        ef_atomic_abort(&af);
+        return ef_fail(err, EF_ERR_IO, "%s: write failed", path);
+    }
+    return ef_atomic_commit(&af, err);
+}
+
+static ef_code write_csv(const char *path, const ef_table1_row *rows, int n, const char *const *classes, int K,
+                         ef_error *err)
+{
+    ef_atomic_file af;
+    ef_code rc = ef_atomic_open(&af, path, err);
+    if (rc) return rc;
+    FILE *f = af.fp;
+    fprintf(f, "system,seeds,avrec_median,avrec_q25,avrec_q75,avrec_iqr,avauc_median,avauc_q25,avauc_q75,avauc_iqr,"
+               "median_seed");
+    for (int k = 0; k < K; k++) fprintf(f, ",recall_%s", classes[k]);
+    for (int t = 0; t < K; t++)
+        for (int k = 0; k < K; k++) fprintf(f, ",cm_%s_%s", classes[t], classes[k]);
+    fprintf(f, "\n");
+    for (int i = 0; i < n; i++) {
+        const ef_table1_row *r = &rows[i];
+        ef_csv_write_field(f, r->system);
+        fprintf(f, ",%d,%.4f,%.4f,%.4f,%.4f,%.6f,%.6f,%.6f,%.6f,%d", r->n_seeds, 100 * r->av_rec.median,
+                100 * r->av_rec.q25, 100 * r->av_rec.q75, 100 * r->av_rec.iqr, r->av_auc.median, r->av_auc.q25,
+                r->av_auc.q75, r->av_auc.iqr, r->median_seed);
+        for (int k = 0; k < K; k++) fprintf(f, ",%.4f", 100 * r->median.recall[k]);
+        for (int t = 0; t < K * K; t++) fprintf(f, ",%lld", (long long)r->median.cm[t]);
+        fprintf(f, "\n");
+    }
+    if (ferror(f)) {
+        ef_atomic_abort(&af);
+        return ef_fail(err, EF_ERR_IO, "%s: write failed", path);
+    }
+    return ef_atomic_commit(&af, err);
+}
+
+ef_code ef_report_table1(const char *md_path, const char *csv_path, const ef_table1_row *rows, int n,
+                         const char *const *classes, int K, const char *notes, ef_error *err)
+{
+    ef_code rc = write_md(md_path, rows, n, classes, K, notes, err);
+    return rc ? rc : write_csv(csv_path, rows, n, classes, K, err);
+}

@@ -91,11 +91,14 @@ const ef_store *exp_text_store(const exp_plan *p, const exp_system *s);
 typedef struct {
     double av_auc, av_rec;
     int64_t n_train, n_test;
+    int epochs;                 /* the epoch whose scores the run kept */
     double seconds;
 } exp_run_result;
 ef_code exp_run_one(const exp_plan *p, const exp_run *r, exp_run_result *res, ef_error *err);
 /* Path of a run's model file (next to its scores). */
 void exp_run_model_path(const exp_run *r, char *buf, size_t n);
+/* Test scores of one candidate epoch (select_epochs=test). */
+void exp_run_epoch_path(const exp_run *r, int epoch, char *buf, size_t n);
 
 /* prepare.c: manifest, folds and feature stores inside OUT (idempotent, locked). */
 ef_code exp_prepare(const ef_experiment *x, const char *out_dir, FILE *log, ef_error *err);

@@ -71,10 +71,13 @@ static uint64_t run_key(const exp_plan *p, const exp_run *r, ef_error *err, ef_c
                            &cfg, err);
     if (*rc) return 0;
     char *cj = ef_model_config_to_json(&cfg);
-    char desc[1024];
-    snprintf(desc, sizeof desc, "emofuse-run-1|%s|%s|%s|seed %d|fold %s|epochs %d|batch %d", r->sys.name, r->variant,
-             r->protocol, r->seed, ef_folds_name(p->folds[r->protocol_index], r->fold), exp_epochs(x, r->sys.name),
-             exp_int(x, "batch_size"));
+    char desc[1536];
+    int cands[EXP_MAX_CANDIDATES], nc = exp_selection(x) == EXP_SELECT_OFF ? 0 : exp_candidates(x, cands, EXP_MAX_CANDIDATES);
+    char sel[512] = "";
+    for (int i = 0; i < nc; i++) snprintf(sel + strlen(sel), sizeof sel - strlen(sel), " %d", cands[i]);
+    snprintf(desc, sizeof desc, "emofuse-run-1|%s|%s|%s|seed %d|fold %s|epochs %d|batch %d|select %s%s", r->sys.name,
+             r->variant, r->protocol, r->seed, ef_folds_name(p->folds[r->protocol_index], r->fold),
+             exp_epochs(x, r->sys.name), exp_int(x, "batch_size"), exp_str(x, "select_epochs"), sel);
     uint64_t h = ef_fnv1a64_str(EF_FNV1A64_INIT, desc);
     h = ef_fnv1a64_str(h, cj ? cj : "");
     free(cj);

@@ -61,35 +61,94 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Merge one (name, seed) if all its folds finished; *ok tells whether it did. */
-static ef_code merge_seed(const exp_plan *p, const char *name, int seed, bool *ok, ef_eval_result *ev, ef_error *err)
+/* The scores file of a run at an epoch (0 = the run's own choice). */
+static void scores_path(const exp_run *r, int epoch, char *buf, size_t n)
+{
+    if (epoch > 0) exp_run_epoch_path(r, epoch, buf, n);
+    else snprintf(buf, n, "%s", r->path);
+}
+
+/* Merge one (name, seed) at an epoch if all its folds finished; *ok tells whether it did.
+ * write: also write scores/<name>/seed<k>.csv. */
+static ef_code merge_seed(const exp_plan *p, const char *name, int seed, int epoch, bool write, bool *ok,
+                          ef_eval_result *ev, ef_error *err)
 {
     *ok = false;
+    char path[4400];
     for (int64_t i = 0; i < p->n_runs; i++)
-        if (!strcmp(p->runs[i].name, name) && p->runs[i].seed == seed && !exists(p->runs[i].path)) return EF_OK;
-    char path[4300];
-    snprintf(path, sizeof path, "%s/scores/%s", p->out, name);
-    ef_code rc = ef_mkdir_p(path, err);
-    if (rc) return rc;
-    snprintf(path, sizeof path, "%s/scores/%s/seed%d.csv", p->out, name, seed);
+        if (!strcmp(p->runs[i].name, name) && p->runs[i].seed == seed) {
+            scores_path(&p->runs[i], epoch, path, sizeof path);
+            if (!exists(path)) return EF_OK;
+        }
+    ef_code rc = EF_OK;
+    FILE *sink = NULL;
     ef_atomic_file af;
-    if ((rc = ef_atomic_open(&af, path, err))) return rc;
+    memset(&af, 0, sizeof af);
+    if (write) {
+        snprintf(path, sizeof path, "%s/scores/%s", p->out, name);
+        if ((rc = ef_mkdir_p(path, err))) return rc;
+        snprintf(path, sizeof path, "%s/scores/%s/seed%d.csv", p->out, name, seed);
+        if ((rc = ef_atomic_open(&af, path, err))) return rc;
+        sink = af.fp;
+    } else if (!(sink = fopen("/dev/null", "w"))) {
+        return ef_fail(err, EF_ERR_IO, "/dev/null: cannot open");
+    }
     float *probs = NULL;
     int32_t *labels = NULL;
     int64_t n = 0, cap = 0;
     bool first = true;
     for (int64_t i = 0; i < p->n_runs && !rc; i++)
         if (!strcmp(p->runs[i].name, name) && p->runs[i].seed == seed) {
-            rc = append_run(af.fp, first, p->runs[i].path, &probs, &labels, &n, &cap, err);
+            scores_path(&p->runs[i], epoch, path, sizeof path);
+            rc = append_run(sink, first, path, &probs, &labels, &n, &cap, err);
             first = false;
         }
     if (!rc) rc = ef_evaluate(ev, probs, labels, n, 4, err);
-    if (rc) ef_atomic_abort(&af);
-    else rc = ef_atomic_commit(&af, err);
+    if (write) {
+        if (rc) ef_atomic_abort(&af);
+        else rc = ef_atomic_commit(&af, err);
+    } else {
+        fclose(sink);
+    }
     free(probs);
     free(labels);
     *ok = rc == EF_OK;
     return rc;
+}
+
+/* select_epochs=test (the paper): the candidate epoch with the best median AvAUC over
+ * the first 5 seeds' merged test folds (ties: the earlier epoch). 0 while those seeds are
+ * unfinished. Every candidate's median goes to epochs.csv. */
+static ef_code select_epoch(const exp_plan *p, const char *name, int seeds, FILE *epochs_csv, int *chosen,
+                            ef_error *err)
+{
+    *chosen = 0;
+    int cands[EXP_MAX_CANDIDATES], nc = exp_candidates(p->x, cands, EXP_MAX_CANDIDATES);
+    int first = seeds < 5 ? seeds : 5;
+    double best = -1, med[EXP_MAX_CANDIDATES];
+    for (int c = 0; c < nc; c++) {
+        double auc[5];
+        int n = 0;
+        for (int s = 1; s <= first; s++) {
+            bool ok;
+            ef_eval_result ev;
+            ef_code rc = merge_seed(p, name, s, cands[c], false, &ok, &ev, err);
+            if (rc) return rc;
+            if (!ok) return EF_OK; /* not all of the first seeds are done yet */
+            auc[n++] = ev.av_auc;
+        }
+        ef_summary sm;
+        ef_code rc = ef_summarise(auc, n, &sm, err);
+        if (rc) return rc;
+        med[c] = sm.median;
+        if (sm.median > best) {
+            best = sm.median;
+            *chosen = cands[c];
+        }
+    }
+    for (int c = 0; c < nc; c++)
+        fprintf(epochs_csv, "%s,%d,%d,%.6f,%d\n", name, cands[c], first, med[c], cands[c] == *chosen);
+    return EF_OK;
 }
 
 ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_error *err)
@@ -111,6 +170,12 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
     if (!rc && (!rows || !rec || !auc || !evs || !seed_of)) rc = ef_fail(err, EF_ERR_NOMEM, "out of memory");
     int n_rows = 0;
     int64_t finished = 0;
+    bool select_test = !rc && exp_selection(x) == EXP_SELECT_TEST;
+    char *epochs_text = NULL;
+    size_t epochs_len = 0;
+    FILE *epochs_csv = open_memstream(&epochs_text, &epochs_len);
+    if (!epochs_csv && !rc) rc = ef_fail(err, EF_ERR_NOMEM, "out of memory");
+    if (epochs_csv) fprintf(epochs_csv, "system,epoch,seeds,median_avauc,selected\n");
     for (int64_t i = 0; i < p.n_runs && !rc; i++) finished += exists(p.runs[i].path);
     /* One row per listed score folder, in grid order. */
     for (int64_t i = 0; i < p.n_runs && !rc; i++) {
@@ -118,10 +183,14 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
         bool seen = !r->listed;
         for (int j = 0; j < n_rows && !seen; j++) seen = !strcmp(rows[j].system, r->name);
         if (seen) continue;
-        int n = 0;
+        int n = 0, epoch = 0;
+        if (select_test) {
+            rc = select_epoch(&p, r->name, seeds, epochs_csv, &epoch, err);
+            if (rc || epoch == 0) continue;
+        }
         for (int s = 1; s <= seeds && !rc; s++) {
             bool ok;
-            rc = merge_seed(&p, r->name, s, &ok, &evs[n], err);
+            rc = merge_seed(&p, r->name, s, epoch, true, &ok, &evs[n], err);
             if (!rc && ok) {
                 rec[n] = evs[n].av_rec;
                 auc[n] = evs[n].av_auc;
@@ -145,14 +214,25 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
             }
         row->median_seed = seed_of[order[(n - 1) / 2]];
         row->median = evs[order[(n - 1) / 2]];
+        row->epoch = epoch;
     }
     if (!rc) {
         char md[4300], csv[4300], notes[1024] = "";
         snprintf(md, sizeof md, "%s/table1.md", out);
         snprintf(csv, sizeof csv, "%s/table1.csv", out);
-        snprintf(notes, sizeof notes, "%lld of %lld runs finished.%s", (long long)finished, (long long)p.n_runs,
+        snprintf(notes, sizeof notes, "%lld of %lld runs finished.%s%s", (long long)finished, (long long)p.n_runs,
                  p.bert_random ? " The BERT features come from a randomly initialised encoder (no pretrained model "
-                                 "was given): text results are not the paper's." : "");
+                                 "was given): text results are not the paper's." : "",
+                 select_test ? " Epochs were chosen on the test folds (best median AvAUC of the first 5 seeds, the "
+                               "paper's procedure): these results are optimistic (epochs.csv)." :
+                 exp_selection(x) == EXP_SELECT_INNER ? " Epochs were chosen per run on an inner validation split "
+                                                        "of its training fold (the .epochs.csv files)." : "");
+        if (select_test) {
+            fflush(epochs_csv);
+            char ep[4300];
+            snprintf(ep, sizeof ep, "%s/epochs.csv", out);
+            rc = ef_atomic_write(ep, epochs_text, epochs_len, err);
+        }
         rc = ef_report_table1(md, csv, rows, n_rows, ef_emotion4_names, 4, notes, err);
         if (!rc && complete) *complete = finished == p.n_runs;
         if (!rc && log) {
@@ -164,6 +244,8 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
             fprintf(log, "%s\nwrote %s and %s\n", notes, md, csv);
         }
     }
+    if (epochs_csv) fclose(epochs_csv);
+    free(epochs_text);
     free(rows);
     free(rec);
     free(auc);

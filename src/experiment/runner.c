@@ -43,7 +43,7 @@ static void log_run(pool *q, const exp_run *r, const exp_run_result *res)
     fprintf(q->o->log, "[%lld/%lld] %s seed %d fold %s: %d epochs, %lld train / %lld test, AvAUC %.3f, AvRec %.1f%%, "
                        "%.1f s; about %.0f s left\n",
             (long long)q->done, (long long)q->todo, r->name, r->seed, ef_folds_name(q->p->folds[r->protocol_index], r->fold),
-            exp_epochs(q->p->x, r->sys.name), (long long)res->n_train, (long long)res->n_test, res->av_auc,
+            res->epochs, (long long)res->n_train, (long long)res->n_test, res->av_auc,
             100.0 * res->av_rec, res->seconds, left);
     fflush(q->o->log);
 }

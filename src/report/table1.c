@@ -23,7 +23,10 @@ static ef_code write_md(const char *path, const ef_table1_row *rows, int n, cons
     fprintf(f, "\n");
     for (int i = 0; i < n; i++) {
         const ef_table1_row *r = &rows[i];
-        fprintf(f, "| %s | %d | %.1f ± %.1f | %.3f ± %.3f |", r->system, r->n_seeds, 100 * r->av_rec.median,
+        char name[128];
+        if (r->epoch > 0) snprintf(name, sizeof name, "%s (epoch %d)", r->system, r->epoch);
+        else snprintf(name, sizeof name, "%s", r->system);
+        fprintf(f, "| %s | %d | %.1f ± %.1f | %.3f ± %.3f |", name, r->n_seeds, 100 * r->av_rec.median,
                 100 * r->av_rec.iqr, r->av_auc.median, r->av_auc.iqr);
         for (int k = 0; k < K; k++) fprintf(f, " %.1f |", 100 * r->median.recall[k]);
         fprintf(f, "\n");
@@ -59,7 +62,7 @@ static ef_code write_csv(const char *path, const ef_table1_row *rows, int n, con
     if (rc) return rc;
     FILE *f = af.fp;
     fprintf(f, "system,seeds,avrec_median,avrec_q25,avrec_q75,avrec_iqr,avauc_median,avauc_q25,avauc_q75,avauc_iqr,"
-               "median_seed");
+               "median_seed,epoch");
     for (int k = 0; k < K; k++) fprintf(f, ",recall_%s", classes[k]);
     for (int t = 0; t < K; t++)
         for (int k = 0; k < K; k++) fprintf(f, ",cm_%s_%s", classes[t], classes[k]);
@@ -67,9 +70,9 @@ static ef_code write_csv(const char *path, const ef_table1_row *rows, int n, con
     for (int i = 0; i < n; i++) {
         const ef_table1_row *r = &rows[i];
         ef_csv_write_field(f, r->system);
-        fprintf(f, ",%d,%.4f,%.4f,%.4f,%.4f,%.6f,%.6f,%.6f,%.6f,%d", r->n_seeds, 100 * r->av_rec.median,
+        fprintf(f, ",%d,%.4f,%.4f,%.4f,%.4f,%.6f,%.6f,%.6f,%.6f,%d,%d", r->n_seeds, 100 * r->av_rec.median,
                 100 * r->av_rec.q25, 100 * r->av_rec.q75, 100 * r->av_rec.iqr, r->av_auc.median, r->av_auc.q25,
-                r->av_auc.q75, r->av_auc.iqr, r->median_seed);
+                r->av_auc.q75, r->av_auc.iqr, r->median_seed, r->epoch);
         for (int k = 0; k < K; k++) fprintf(f, ",%.4f", 100 * r->median.recall[k]);
         for (int t = 0; t < K * K; t++) fprintf(f, ",%lld", (long long)r->median.cm[t]);
         fprintf(f, "\n");

@@ -66,6 +66,19 @@ grep -q "^audio,2," full/table1.csv || fail "table after the change"
 cmp -s full/table1.csv table1.first && fail "changed epochs reused old runs"
 [[ $(find full/runs -name '*.csv' | wc -l) -eq 20 ]] || fail "old and new runs should both be on disk"
 
+# Epoch selection: the paper's (on the test folds, reported as optimistic) and the
+# honest inner split; both recomputed independently.
+"$bin" experiment "${common[@]}" --set seeds=2 --set select_epochs=test --set epoch_candidates=1,3 -o sel -q \
+  || fail "select_epochs=test"
+[[ $(grep -c "^audio," sel/epochs.csv) -eq 2 && $(grep -c ",1$" sel/epochs.csv) -eq 1 ]] || fail "epochs.csv: $(cat sel/epochs.csv)"
+grep -q "optimistic" sel/table1.md || fail "table1.md does not say the selection is optimistic"
+python3 "$src/tests/reference/table1_check.py" sel > out || fail "selection recomputation: $(cat out)"
+"$bin" experiment "${common[@]}" --set seeds=1 --set select_epochs=inner --set epoch_candidates=1,2 -o inner -q \
+  || fail "select_epochs=inner"
+[[ $(find inner/runs -name '*.epochs.csv' | wc -l) -eq 5 ]] || fail "inner: per-run epoch records"
+grep -q "inner validation split" inner/table1.md || fail "inner note"
+python3 "$src/tests/reference/table1_check.py" inner > out || fail "inner recomputation: $(cat out)"
+
 # Settings errors are usage errors; print-preset is valid JSON with the paper's systems.
 "$bin" experiment --set manifest=m.csv --set systems=nosuch -o x > /dev/null 2> err; [[ $? -eq 2 ]] || fail "bad system"
 grep -q "unknown system 'nosuch'" err || fail "bad system message: $(cat err)"

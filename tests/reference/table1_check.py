@@ -80,6 +80,33 @@ def main():
             tol = 1e-3 if key.startswith("avrec") else 1e-5  # the CSV's printed precision
             if abs(float(row[key]) - v) > tol:
                 bad.append(f"{system}: {key} {row[key]} in the table, {v:.6f} recomputed")
+    # Epoch selection (select_epochs=test): each candidate's median AvAUC over the first
+    # seeds, recomputed from the per-epoch run files of a fresh OUT, and the best chosen.
+    epochs_csv = os.path.join(out, "epochs.csv")
+    if os.path.exists(epochs_csv):
+        rows = list(csv.DictReader(open(epochs_csv)))
+        for system in {r["system"] for r in rows}:
+            cands = [r for r in rows if r["system"] == system]
+            med = {}
+            for r in cands:
+                e, n = int(r["epoch"]), int(r["seeds"])
+                aucs = []
+                for seed in range(1, n + 1):
+                    d = os.path.join(out, "runs", system, f"seed{seed}")
+                    merged = []
+                    for f in sorted(os.listdir(d)):
+                        if f.endswith(f".e{e}.csv"):
+                            merged += list(csv.DictReader(open(os.path.join(d, f))))
+                    aucs.append(metrics(merged)[1])
+                med[e] = percentile(aucs, 50)
+                if abs(med[e] - float(r["median_avauc"])) > 1e-5:
+                    bad.append(f"{system} epoch {e}: median AvAUC {r['median_avauc']} listed, {med[e]:.6f} recomputed")
+            best = min(med, key=lambda e: (-med[e], e))
+            chosen = [int(r["epoch"]) for r in cands if r["selected"] == "1"]
+            if chosen != [best]:
+                bad.append(f"{system}: selected epoch {chosen}, recomputed best {best}")
+            if system in table and int(table[system]["epoch"]) != best:
+                bad.append(f"{system}: table epoch {table[system]['epoch']}, selected {best}")
     for line in bad:
         print(line)
     if bad:

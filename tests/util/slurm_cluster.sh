@@ -34,6 +34,10 @@
 # munged with its own key and socket (AuthInfo=socket=...); SLURM_TEST_AUTH=none uses
 # auth/none + cred/none (still shipped by Slurm 22.05 but undocumented, removed later).
 #
+# The daemons run in sessions of their own (setsid), so Ctrl-C reaches only the test: its INT
+# trap exits, and the EXIT trap stops the cluster in order. Tried as root only (CI); as
+# another user SlurmUser/SlurmdUser are that user and jobs can only run as that user.
+#
 # Also set: SLURM_TEST_NODE (the node name), SLURM_TEST_CPUS (its CPUs), SLURM_TEST_PARTITION.
 
 SLURM_TEST_DIR=${SLURM_TEST_DIR:-}

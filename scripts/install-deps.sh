@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages emofuse needs, skipping those already present.
-#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh            build + test dependencies (Slurm + munge for the cluster
+#                                      test; numpy + scikit-learn to recompute tables in tests)
 #   scripts/install-deps.sh --reference  also PyTorch/numpy/scikit-learn for tests/reference/
 # Idempotent: run it as often as you like; it only calls apt-get when something is missing.
 set -euo pipefail
@@ -8,7 +9,8 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config
   libsndfile1-dev libsoxr-dev libfftw3-dev libopenblas-dev libutf8proc-dev libjson-c-dev
   libcurl4-openssl-dev libssl-dev
-  espeak-ng sox python3 time)
+  espeak-ng sox python3 time
+  slurm-wlm munge python3-numpy python3-sklearn)
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-torch python3-numpy python3-sklearn)
 fi

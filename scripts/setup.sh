@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Command 1 of the README: install what is missing, build, and run the main job on the
-# demo corpus that the project synthesises itself in IEMOCAP's layout (espeak-ng + sox):
-#   demo/IEMOCAP_demo/    the corpus (scripts/make-demo-corpus.sh)
-#   demo/manifest.csv     emofuse corpus iemocap: 285 utterances of the 4 classes
-#   demo/folds.csv        emofuse folds --by speaker-script (the paper's SP&SC folds)
-#   demo/audio.safetensors  36-dim LLD features of every utterance
-#   demo/fold1/           an audio model trained on fold 1 and its test predictions
+# Command 1 of the README: install what is missing, build, and run the main job: the
+# paper in miniature on the demo corpus that the project synthesises itself in IEMOCAP's
+# layout (espeak-ng + sox):
+#   demo/IEMOCAP_demo/     the corpus (scripts/make-demo-corpus.sh)
+#   demo/manifest.csv      emofuse corpus iemocap: 285 utterances of the 4 classes
+#   demo/paper/            emofuse experiment --preset pepino2020 with 3 seeds: Table 1's
+#                          systems on speaker-script folds and Figure 2's fold protocols
+#                          (demo/paper/table1.md)
+# BERT: $EMOFUSE_BERT (a HuggingFace folder, e.g. from `emofuse models fetch
+# bert-base-uncased`) when set, else a randomly initialised encoder (the tables say so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -14,13 +17,10 @@ cmake --build build -j"$(nproc)"
 ef=build/emofuse
 scripts/make-demo-corpus.sh demo
 $ef corpus iemocap demo -o demo/manifest.csv
-$ef folds --manifest demo/manifest.csv --by speaker-script -o demo/folds.csv
-$ef features audio --manifest demo/manifest.csv --out demo/audio.safetensors
-mkdir -p demo/fold1
-awk -F, '$1 == 1 && $3 == "train" { print $2 }' demo/folds.csv > demo/fold1/train.ids
-awk -F, '$1 == 1 && $3 == "test" { print $2 }' demo/folds.csv > demo/fold1/test.ids
-$ef train --system audio --manifest demo/manifest.csv --audio-store demo/audio.safetensors \
-  --train-ids demo/fold1/train.ids --out demo/fold1/audio.model
-$ef predict --model demo/fold1/audio.model --audio-store demo/audio.safetensors \
-  --ids demo/fold1/test.ids --manifest demo/manifest.csv --out demo/fold1/predictions.csv
-echo "setup: done. The CLI is build/emofuse; the demo corpus and its results are in demo/"
+# The demo keeps the preset's systems and protocols but trains 10 epochs, 3 seeds and
+# only the default model size, so it finishes in a few minutes on 2 cores.
+$ef experiment --preset pepino2020 --set manifest=demo/manifest.csv --set "bert=${EMOFUSE_BERT:-random}" \
+  --set seeds=3 --set figure2.variants=default \
+  --set epochs.audio=10 --set epochs.bert=10 --set epochs.ef-cs=10 --set epochs.ef-pt=10 \
+  --set epochs.ef-ws=10 --set epochs.lf-pt=10 -o demo/paper
+echo "setup: done. The CLI is build/emofuse; Table 1 of the demo is demo/paper/table1.md"

@@ -29,6 +29,10 @@ static void usage(FILE *out)
             "  -j, --jobs N          trainings at once (default: all cores; BLAS single-threaded)\n"
             "  --shard i/n           run a deterministic 1/n of the runs (Slurm arrays, see\n"
             "                        scripts/slurm/experiment-array.sh); `emofuse report OUT` merges\n"
+            "  --select-epochs[=inner]  choose epochs as the paper did: the candidate with the best\n"
+            "                        median AvAUC of the first 5 seeds on the test folds (optimistic,\n"
+            "                        and the report says so); =inner: on an inner validation split\n"
+            "                        of each training fold instead (honest)\n"
             "  --print-config        print the final settings as JSON and exit\n"
             "  --print-preset NAME   print a preset's settings as JSON and exit\n"
             "  -q, --quiet           no progress output\n");
@@ -59,7 +63,8 @@ int cmd_experiment(int argc, char **argv)
         {"out", required_argument, 0, 'o'},          {"jobs", required_argument, 0, 'j'},
         {"shard", required_argument, 0, 'H'},        {"print-config", no_argument, 0, 'C'},
         {"print-preset", required_argument, 0, 'R'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},               {0, 0, 0, 0}};
+        {"select-epochs", optional_argument, 0, 'E'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int c;
     long v;
     optind = 1;
@@ -82,6 +87,13 @@ int cmd_experiment(int argc, char **argv)
         case 'C': print_config = true; break;
         case 'R': print_preset = optarg; break;
         case 'q': quiet = true; break;
+        case 'E':
+            /* The same as --set select_epochs=...: applied in order with the --set options. */
+            if (optarg && strcmp(optarg, "test") && strcmp(optarg, "inner"))
+                return cli_usage_error("--select-epochs: expected test (the default) or inner, got '%s'", optarg);
+            if (n_sets == 256) return cli_usage_error("experiment: too many --set options");
+            sets[n_sets++] = optarg && !strcmp(optarg, "inner") ? "select_epochs=inner" : "select_epochs=test";
+            break;
         case 'h': usage(stdout); return 0;
         default: return 2;
         }

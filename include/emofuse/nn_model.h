@@ -184,6 +184,10 @@ typedef struct {
      * code. NULL = none. */
     ef_code (*on_epoch)(void *ctx, int epoch, ef_model *m, ef_error *err);
     void *on_epoch_ctx;
+    /* pt (ef, lf): the frozen branches' outputs are computed once and the fusion layers
+     * train on that cache (same numbers, far less time); 1 runs the branches every step
+     * instead (for tests and benchmarks). */
+    int no_pt_cache;
 } ef_train_options;
 
 /* Defaults of the paper for a system and strategy. */

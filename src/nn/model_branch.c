@@ -174,7 +174,9 @@ void ef_branch_forward(ef_branch *br, const ef_params *p, const float *input, co
     const float *x = input;
     for (int i = 0; i < br->nblk; i++) {
         ef_block *b = &br->blk[i];
-        b->dropped = training && b->dropout > 0.0f;
+        /* A frozen block is inference-only, its input dropout included (a pre-trained
+         * branch is a fixed feature extractor; this also makes its outputs cacheable). */
+        b->dropped = training && b->trainable && b->dropout > 0.0f;
         if (b->dropped) {
             ef_dropout_forward(b->xdrop, b->mask, x, N * b->C, b->dropout, rng);
             x = b->xdrop;

@@ -56,18 +56,30 @@ ef_code ef_fusion_reserve(ef_model *m, int B, ef_error *err)
     return EF_OK;
 }
 
+int ef_fusion_input_dim(const ef_model *m, int branch_audio)
+{
+    if (m->cfg.system == EF_SYS_EF) return branch_audio ? m->audio.F : m->text.F;
+    return m->cfg.n_classes;
+}
+
 void ef_fusion_forward(ef_model *m)
+{
+    if (m->cfg.system == EF_SYS_EF) ef_fusion_forward_inputs(m, m->text.pooled, m->audio.pooled);
+    else ef_fusion_forward_inputs(m, m->text.logits, m->audio.logits);
+}
+
+void ef_fusion_forward_inputs(ef_model *m, const float *tin, const float *ain)
 {
     const ef_params *p = &m->params;
     int B = m->B, K = m->cfg.n_classes, Cin = fusion_in(m);
     if (m->cfg.system == EF_SYS_EF) {
         int H = m->cfg.fusion_hidden;
-        ef_concat_forward(m->fin, m->text.pooled, m->audio.pooled, B, m->text.F, m->audio.F);
+        ef_concat_forward(m->fin, tin, ain, B, m->text.F, m->audio.F);
         ef_dense_forward(m->hid, m->fin, ef_params_value(p, m->ihw), ef_params_value(p, m->ihb), B, Cin, H);
         ef_relu_forward(m->hid, m->hid, (int64_t)B * H);
         ef_dense_forward(m->logits, m->hid, ef_params_value(p, m->iow), ef_params_value(p, m->iob), B, H, K);
     } else {
-        ef_concat_forward(m->fin, m->text.logits, m->audio.logits, B, K, K);
+        ef_concat_forward(m->fin, tin, ain, B, K, K);
         ef_dense_forward(m->logits, m->fin, ef_params_value(p, m->iow), ef_params_value(p, m->iob), B, Cin, K);
     }
 }

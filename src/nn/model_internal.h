@@ -95,6 +95,11 @@ void ef_branch_free(ef_branch *br);
 int ef_fusion_register(ef_model *m);
 ef_code ef_fusion_reserve(ef_model *m, int B, ef_error *err);
 void ef_fusion_forward(ef_model *m);
+/* The fusion head on given branch outputs (B = m->B rows each): pooled embeddings (ef)
+ * or logits (lf), e.g. from the PT cache. */
+void ef_fusion_forward_inputs(ef_model *m, const float *text_in, const float *audio_in);
+/* Width of one branch's fusion input (pooled size for ef, K for lf). */
+int ef_fusion_input_dim(const ef_model *m, int branch_audio);
 void ef_fusion_backward(ef_model *m, const float *dlogits);
 
 #endif

@@ -98,28 +98,11 @@ static void layer_of(char *out, size_t n, const char *tensor)
     if (dot) *dot = '\0';
 }
 
-ef_code ef_train_step(ef_model *m, ef_train_state *s, const ef_batch *b, const int32_t *labels, const float *class_w,
-                      ef_rng *rng, float *loss, ef_error *err)
+/* Loss, backward, gradient checks and the Adam update of a step whose forward is done. */
+static ef_code finish_step(ef_model *m, ef_train_state *s, const float *logits, const int32_t *labels,
+                           const float *class_w, int B, long long step, float *loss, ef_error *err)
 {
-    int K = m->cfg.n_classes, B = b->B;
-    long long step = (long long)s->opt.t + 1;
-    if (B > s->cap_B) {
-        free(s->probs);
-        free(s->dlogits);
-        s->probs = malloc((size_t)B * K * sizeof(float));
-        s->dlogits = malloc((size_t)B * K * sizeof(float));
-        s->cap_B = s->probs && s->dlogits ? B : 0;
-        if (!s->cap_B) return ef_fail(err, EF_ERR_NOMEM, "training: out of memory");
-    }
-    for (int i = 0; i < B; i++)
-        if (labels[i] < 0 || labels[i] >= K)
-            return ef_fail(err, EF_ERR_ARG, "training: label %d of batch item %d is outside [0, %d)", labels[i], i, K);
-    ef_params_zero_grad(&m->params);
-    const float *logits;
-    ef_code rc = ef_model_forward(m, b, 1, rng, &logits, err);
-    if (rc != EF_OK) return rc;
-    const char *bad = ef_model_nonfinite_layer(m);
-    if (bad) return ef_fail(err, EF_ERR_NUMERIC, "training step %lld: layer %s produced NaN/Inf", step, bad);
+    int K = m->cfg.n_classes;
     float l = ef_weighted_xent_forward_backward(s->probs, s->dlogits, logits, labels, class_w, B, K);
     if (!isfinite(l)) return ef_fail(err, EF_ERR_NUMERIC, "training step %lld: loss is %g (layer fusion/output)", step, l);
     ef_model_backward(m, s->dlogits);
@@ -143,6 +126,39 @@ ef_code ef_train_step(ef_model *m, ef_train_state *s, const ef_batch *b, const i
     }
     if (loss) *loss = l;
     return EF_OK;
+}
+
+/* Grow the step's (B, K) probability and gradient buffers; check the labels. */
+static ef_code prepare_step(ef_train_state *s, const int32_t *labels, int B, int K, ef_error *err)
+{
+    if (B > s->cap_B) {
+        free(s->probs);
+        free(s->dlogits);
+        s->probs = malloc((size_t)B * K * sizeof(float));
+        s->dlogits = malloc((size_t)B * K * sizeof(float));
+        s->cap_B = s->probs && s->dlogits ? B : 0;
+        if (!s->cap_B) return ef_fail(err, EF_ERR_NOMEM, "training: out of memory");
+    }
+    for (int i = 0; i < B; i++)
+        if (labels[i] < 0 || labels[i] >= K)
+            return ef_fail(err, EF_ERR_ARG, "training: label %d of batch item %d is outside [0, %d)", labels[i], i, K);
+    return EF_OK;
+}
+
+ef_code ef_train_step(ef_model *m, ef_train_state *s, const ef_batch *b, const int32_t *labels, const float *class_w,
+                      ef_rng *rng, float *loss, ef_error *err)
+{
+    int K = m->cfg.n_classes, B = b->B;
+    long long step = (long long)s->opt.t + 1;
+    ef_code prc = prepare_step(s, labels, B, K, err);
+    if (prc != EF_OK) return prc;
+    ef_params_zero_grad(&m->params);
+    const float *logits;
+    ef_code rc = ef_model_forward(m, b, 1, rng, &logits, err);
+    if (rc != EF_OK) return rc;
+    const char *bad = ef_model_nonfinite_layer(m);
+    if (bad) return ef_fail(err, EF_ERR_NUMERIC, "training step %lld: layer %s produced NaN/Inf", step, bad);
+    return finish_step(m, s, logits, labels, class_w, B, step, loss, err);
 }
 
 /* ---- batching --------------------------------------------------------------------- */
@@ -234,6 +250,51 @@ ef_code ef_batch_fill(ef_batch_buf *bb, const ef_model_config *cfg, const ef_dat
 
 /* ---- the loop ---------------------------------------------------------------------- */
 
+/* PT: the frozen branches' fusion inputs of every utterance (pooled embeddings for ef,
+ * logits for lf), in inference mode, which is exactly what a frozen branch computes in
+ * training (batch norm on running statistics, no dropout). */
+static ef_code build_pt_cache(ef_model *m, const ef_dataset *d, ef_batch_buf *bb, float **tcache, float **acache,
+                              ef_error *err)
+{
+    int Ft = ef_fusion_input_dim(m, 0), Fa = ef_fusion_input_dim(m, 1);
+    *tcache = malloc(sizeof(float) * (size_t)(d->n * Ft));
+    *acache = malloc(sizeof(float) * (size_t)(d->n * Fa));
+    int64_t idx[64];
+    if (!*tcache || !*acache) return ef_fail(err, EF_ERR_NOMEM, "training: out of memory (PT cache)");
+    for (int64_t start = 0; start < d->n; start += 64) {
+        int B = (int)(d->n - start < 64 ? d->n - start : 64);
+        for (int i = 0; i < B; i++) idx[i] = start + i;
+        ef_code rc = ef_batch_fill(bb, &m->cfg, d, idx, B, err);
+        const float *logits;
+        if (!rc) rc = ef_model_forward(m, &bb->batch, 0, NULL, &logits, err);
+        if (rc) return rc;
+        const char *bad = ef_model_nonfinite_layer(m);
+        if (bad) return ef_fail(err, EF_ERR_NUMERIC, "training: frozen layer %s produced NaN/Inf", bad);
+        int ef = m->cfg.system == EF_SYS_EF;
+        memcpy(*tcache + start * Ft, ef ? m->text.pooled : m->text.logits, sizeof(float) * (size_t)(B * Ft));
+        memcpy(*acache + start * Fa, ef ? m->audio.pooled : m->audio.logits, sizeof(float) * (size_t)(B * Fa));
+    }
+    return EF_OK;
+}
+
+/* One step on cached branch outputs tin (B, Ft) and ain (B, Fa). */
+static ef_code cached_step(ef_model *m, ef_train_state *s, const float *tin, const float *ain, const int32_t *labels,
+                           int B, const float *class_w, float *loss, ef_error *err)
+{
+    long long step = (long long)s->opt.t + 1;
+    ef_code rc = prepare_step(s, labels, B, m->cfg.n_classes, err);
+    if (!rc) rc = ef_fusion_reserve(m, B, err);
+    if (rc) return rc;
+    ef_params_zero_grad(&m->params);
+    m->B = B;
+    m->trained_forward = 1;
+    ef_fusion_forward_inputs(m, tin, ain);
+    m->out_logits = m->logits;
+    const char *bad = ef_model_nonfinite_layer(m);
+    if (bad) return ef_fail(err, EF_ERR_NUMERIC, "training step %lld: layer %s produced NaN/Inf", step, bad);
+    return finish_step(m, s, m->logits, labels, class_w, B, step, loss, err);
+}
+
 ef_code ef_train(ef_model *m, const ef_dataset *d, const ef_train_options *opt, double *final_loss, ef_error *err)
 {
     int K = m->cfg.n_classes;
@@ -264,12 +325,28 @@ ef_code ef_train(ef_model *m, const ef_dataset *d, const ef_train_options *opt, 
     int64_t *idx = malloc((size_t)opt->batch_size * sizeof(int64_t));
     ef_batch_buf bb;
     memset(&bb, 0, sizeof bb);
+    float *tcache = NULL, *acache = NULL, *tin = NULL, *ain = NULL;
+    int32_t *blabels = NULL;
     if (!perm || !idx) {
         rc = ef_fail(err, EF_ERR_NOMEM, "training: out of memory");
         goto done;
     }
     if ((rc = ef_train_state_new(&st, m, opt->lr, opt->warmup_steps, err)) != EF_OK) goto done;
     for (int64_t i = 0; i < d->n; i++) perm[i] = (int32_t)i;
+    /* PT trains only the layers after the merge: their inputs never change. */
+    int use_cache = opt->strategy == EF_STRAT_PT && (m->cfg.system == EF_SYS_EF || m->cfg.system == EF_SYS_LF) &&
+                    !opt->no_pt_cache;
+    int Ft = use_cache ? ef_fusion_input_dim(m, 0) : 0, Fa = use_cache ? ef_fusion_input_dim(m, 1) : 0;
+    if (use_cache) {
+        if ((rc = build_pt_cache(m, d, &bb, &tcache, &acache, err)) != EF_OK) goto done;
+        tin = malloc(sizeof(float) * (size_t)(opt->batch_size * Ft));
+        ain = malloc(sizeof(float) * (size_t)(opt->batch_size * Fa));
+        blabels = malloc(sizeof(int32_t) * (size_t)opt->batch_size);
+        if (!tin || !ain || !blabels) {
+            rc = ef_fail(err, EF_ERR_NOMEM, "training: out of memory");
+            goto done;
+        }
+    }
 
     for (int ep = 1; ep <= opt->epochs; ep++) {
         double t0 = ef_now(), sum = 0.0;
@@ -281,9 +358,18 @@ ef_code ef_train(ef_model *m, const ef_dataset *d, const ef_train_options *opt, 
             }
             int B = (int)(d->n - start < opt->batch_size ? d->n - start : opt->batch_size);
             for (int i = 0; i < B; i++) idx[i] = perm[start + i];
-            if ((rc = ef_batch_fill(&bb, &m->cfg, d, idx, B, err)) != EF_OK) goto done;
             float loss;
-            rc = ef_train_step(m, st, &bb.batch, bb.labels, class_w, &rng, &loss, err);
+            if (use_cache) {
+                for (int i = 0; i < B; i++) {
+                    memcpy(tin + (size_t)i * Ft, tcache + idx[i] * Ft, sizeof(float) * (size_t)Ft);
+                    memcpy(ain + (size_t)i * Fa, acache + idx[i] * Fa, sizeof(float) * (size_t)Fa);
+                    blabels[i] = d->labels[idx[i]];
+                }
+                rc = cached_step(m, st, tin, ain, blabels, B, class_w, &loss, err);
+            } else {
+                if ((rc = ef_batch_fill(&bb, &m->cfg, d, idx, B, err)) != EF_OK) goto done;
+                rc = ef_train_step(m, st, &bb.batch, bb.labels, class_w, &rng, &loss, err);
+            }
             if (rc != EF_OK) {
                 ef_error_prefix(err, "epoch %d", ep);
                 goto done;
@@ -302,6 +388,11 @@ done:
     ef_batch_buf_free(&bb);
     free(perm);
     free(idx);
+    free(tcache);
+    free(acache);
+    free(tin);
+    free(ain);
+    free(blabels);
     return rc;
 }
 

@@ -1,7 +1,7 @@
 /* Training is a function of its seed: the same seed gives bit-identical weights and
  * batch-norm statistics on one thread, another seed gives other weights. Also: the
  * pre-trained / warm-start path (branches copied from separately trained models stay
- * frozen), model files (save/load round trip bit for bit, with predictions; corrupt,
+ * frozen; the PT cache gives the same weights as running the frozen branches), model files (save/load round trip bit for bit, with predictions; corrupt,
  * mismatched or truncated files are refused with a message naming the problem), and the
  * NaN stop naming step and layer. */
 #include <cblas.h>
@@ -62,6 +62,25 @@ static ef_model *train(ef_system sys, ef_strategy s, uint64_t seed, const ef_mod
     ef_code rc = ef_train(m, &d, &o, &loss, &err);
     CHECK_MSG(rc == EF_OK, "%s", err.msg);
     CHECK(isfinite(loss) && loss > 0);
+    return m;
+}
+
+/* PT from the branch models tm/am, with the cached branch outputs or without. */
+static ef_model *train_pt(ef_system sys, const ef_model *tm, const ef_model *am, int no_cache)
+{
+    ef_model_config c = small(sys);
+    ef_model *m;
+    ef_error err;
+    CHECK(ef_model_create(&m, &c, &err) == EF_OK);
+    CHECK(ef_model_copy_branch(m, tm, "text", &err) == EF_OK);
+    CHECK(ef_model_copy_branch(m, am, "audio", &err) == EF_OK);
+    ef_train_options o = ef_train_defaults(sys, EF_STRAT_PT);
+    o.epochs = 3;
+    o.batch_size = 8;
+    o.seed = 5;
+    o.no_pt_cache = no_cache;
+    ef_dataset d = dataset();
+    CHECK_MSG(ef_train(m, &d, &o, NULL, &err) == EF_OK, "%s", err.msg);
     return m;
 }
 
@@ -308,6 +327,29 @@ static void check_nan_stop(void)
     ef_model_free(m);
 }
 
+/* The PT cache trains on the frozen branches' outputs computed once: the weights must
+ * equal those of running the branches every step (the audio branch has dropout 0.5 at
+ * a frozen block's input, which a frozen block does not apply). */
+static void check_pt_cache(void)
+{
+    ef_model *tm = train(EF_SYS_TEXT, EF_STRAT_CS, 1, NULL, NULL);
+    ef_model *am = train(EF_SYS_AUDIO, EF_STRAT_CS, 2, NULL, NULL);
+    CHECK(small(EF_SYS_AUDIO).audio.dropout > 0);
+    for (int sys = EF_SYS_EF; sys <= EF_SYS_LF; sys++) {
+        ef_model *a = train_pt((ef_system)sys, tm, am, 0), *b = train_pt((ef_system)sys, tm, am, 1);
+        ef_params *p = ef_model_params(a), *q = ef_model_params(b);
+        double worst = 0;
+        for (int64_t i = 0; i < p->n_params; i++) worst = fmax(worst, fabs((double)p->data[i] - q->data[i]));
+        CHECK_MSG(worst <= 1e-6, "%s-pt: cached and uncached weights differ by %g", ef_system_name((ef_system)sys),
+                  worst);
+        CHECK(memcmp(p->buf, q->buf, (size_t)p->n_buf * sizeof(float)) == 0);
+        ef_model_free(a);
+        ef_model_free(b);
+    }
+    ef_model_free(tm);
+    ef_model_free(am);
+}
+
 int main(void)
 {
     openblas_set_num_threads(1); /* bit-identity is promised for one thread */
@@ -330,6 +372,7 @@ int main(void)
     }
     check_determinism();
     check_pretrained();
+    check_pt_cache();
     check_model_file();
     check_nan_stop();
     for (int i = 0; i < N_UTT; i++) {

@@ -3,7 +3,7 @@
 # paper in miniature on the demo corpus that the project synthesises itself in IEMOCAP's
 # layout (espeak-ng + sox):
 #   demo/IEMOCAP_demo/     the corpus (scripts/make-demo-corpus.sh)
-#   demo/manifest.csv      emofuse corpus iemocap: 285 utterances of the 4 classes
+#   demo/manifest.csv      emofuse corpus iemocap: 282 utterances of the 4 classes
 #   demo/paper/            emofuse experiment --preset pepino2020 with 3 seeds: Table 1's
 #                          systems on speaker-script folds and Figure 2's fold protocols
 #                          (demo/paper/table1.md)

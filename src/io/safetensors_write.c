@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "emofuse/atomic_file.h"
+#include "emofuse/hash.h"
 #include "emofuse/safetensors.h"
 
 typedef struct {
@@ -24,7 +25,36 @@ struct ef_st_writer {
     writer_tensor *t;
     size_t n, cap;
     json_object *meta;
+    /* Open-addressing index of the names (tensor index + 1, 0 = empty), so that the
+     * duplicate check stays O(1) for feature stores of 100k+ utterances. */
+    size_t *slots;
+    size_t nslots;      /* a power of two, at least twice n */
 };
+
+static size_t name_slot(const ef_st_writer *w, const char *name)
+{
+    size_t i = (size_t)ef_fnv1a64_str(EF_FNV1A64_INIT, name) & (w->nslots - 1);
+    while (w->slots[i] && strcmp(w->t[w->slots[i] - 1].name, name) != 0) i = (i + 1) & (w->nslots - 1);
+    return i;
+}
+
+/* Make room for one more name; 0 on success. */
+static int grow_index(ef_st_writer *w)
+{
+    if (2 * (w->n + 1) <= w->nslots) return 0;
+    size_t ns = w->nslots ? 2 * w->nslots : 64;
+    size_t *old = w->slots, on = w->nslots;
+    w->slots = calloc(ns, sizeof *w->slots);
+    if (!w->slots) {
+        w->slots = old;
+        return -1;
+    }
+    w->nslots = ns;
+    for (size_t i = 0; i < on; i++)
+        if (old[i]) w->slots[name_slot(w, w->t[old[i] - 1].name)] = old[i];
+    free(old);
+    return 0;
+}
 
 ef_st_writer *ef_st_writer_new(void)
 {
@@ -45,6 +75,7 @@ void ef_st_writer_free(ef_st_writer *w)
         free(w->t[i].owned);
     }
     free(w->t);
+    free(w->slots);
     json_object_put(w->meta);
     free(w);
 }
@@ -56,8 +87,9 @@ static ef_code add(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, con
         return ef_fail(err, EF_ERR_ARG, "tensor '%s': rank %d is not supported", name, ndim);
     if (strcmp(name, "__metadata__") == 0 || name[0] == '\0')
         return ef_fail(err, EF_ERR_ARG, "tensor '%s': reserved or empty name", name);
-    for (size_t i = 0; i < w->n; i++)
-        if (strcmp(w->t[i].name, name) == 0) return ef_fail(err, EF_ERR_ARG, "tensor '%s' added twice", name);
+    if (grow_index(w) != 0) return ef_fail(err, EF_ERR_NOMEM, "tensor '%s': out of memory", name);
+    size_t slot = name_slot(w, name);
+    if (w->slots[slot]) return ef_fail(err, EF_ERR_ARG, "tensor '%s' added twice", name);
     size_t esz = ef_dtype_size(dt);
     if (esz == 0) return ef_fail(err, EF_ERR_ARG, "tensor '%s': unknown dtype %d", name, (int)dt);
     /* Overflow-checked byte size: a wrapped product would write a file whose header
@@ -94,6 +126,7 @@ static ef_code add(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, con
         free(t->owned);
         return ef_fail(err, EF_ERR_NOMEM, "tensor '%s': out of memory", name);
     }
+    w->slots[slot] = w->n + 1;
     w->n++;
     return EF_OK;
 }

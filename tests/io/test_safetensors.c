@@ -112,9 +112,41 @@ static void test_python_fixture(void)
     ef_st_close(f);
 }
 
+/* The writer's name index: many tensors (the index grows and rehashes several times),
+ * every one findable after a round trip, and a late duplicate of an early name refused. */
+static void test_many_names(void)
+{
+    ef_st_writer *w = ef_st_writer_new();
+    ef_error err;
+    static float v[5000];
+    int64_t shape[1] = {1};
+    char name[32];
+    for (int i = 0; i < 5000; i++) {
+        v[i] = (float)i;
+        snprintf(name, sizeof name, "utt%05d", i);
+        CHECK(ef_st_writer_add(w, name, EF_DT_F32, 1, shape, &v[i], &err) == EF_OK);
+    }
+    CHECK(ef_st_writer_add(w, "utt00007", EF_DT_F32, 1, shape, &v[0], &err) == EF_ERR_ARG);
+    CHECK_MSG(strstr(err.msg, "'utt00007' added twice") != NULL, "%s", err.msg);
+    const char *p = tmp_path("many.safetensors");
+    CHECK(ef_st_writer_save(w, p, &err) == EF_OK);
+    ef_st_writer_free(w);
+    ef_st_file *f = NULL;
+    CHECK(ef_st_open(&f, p, &err) == EF_OK);
+    if (!f) return;
+    CHECK(ef_st_count(f) == 5000);
+    for (int i = 0; i < 5000; i += 499) {
+        snprintf(name, sizeof name, "utt%05d", i);
+        const ef_st_tensor *t = ef_st_find(f, name);
+        CHECK(t && *(const float *)t->data == (float)i);
+    }
+    ef_st_close(f);
+}
+
 int main(void)
 {
     test_round_trip();
+    test_many_names();
     test_python_fixture();
 
     ef_st_file *f = NULL;

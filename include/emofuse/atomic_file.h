@@ -4,6 +4,7 @@
 #ifndef EMOFUSE_ATOMIC_FILE_H
 #define EMOFUSE_ATOMIC_FILE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "emofuse/status.h"
@@ -22,6 +23,13 @@ void ef_atomic_abort(ef_atomic_file *af);
 
 /* Convenience: write a whole buffer atomically. */
 ef_code ef_atomic_write(const char *path, const void *data, size_t size, ef_error *err);
+
+/* True when a and b name the same existing file (same device and inode, symlinks
+ * followed), so a write to one would destroy the other. */
+bool ef_same_file(const char *a, const char *b);
+/* EF_ERR_ARG "<out>: is also the input <input>; refusing to overwrite it" when out is the
+ * same file as any of the n inputs (NULL entries are skipped). */
+ef_code ef_check_output_not_input(const char *out, const char *const *inputs, int n, ef_error *err);
 
 /* Create a directory and its parents (like mkdir -p). */
 ef_code ef_mkdir_p(const char *path, ef_error *err);

@@ -34,6 +34,12 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool cli_parse_int(const char *option, const char *s, long min, long max, long *out);
 bool cli_parse_double(const char *option, const char *s, double min, double max, double *out);
 
+/* True (after printing a usage error) when out names the same file as one of the inputs
+ * (same device and inode): a command must never overwrite what it reads. The list ends
+ * with CLI_END; NULL inputs are skipped. */
+#define CLI_END ((const char *)-1)
+bool cli_output_clobbers_input(const char *out, ...);
+
 /* True when argv[i] is -h or --help. */
 bool cli_is_help(const char *arg);
 

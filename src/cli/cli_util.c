@@ -1,5 +1,6 @@
 /* Error printing and strict option parsing shared by all subcommands. */
 #include "cli/cli.h"
+#include "emofuse/atomic_file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -52,3 +53,19 @@ bool cli_parse_double(const char *option, const char *s, double min, double max,
 }
 
 bool cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
+
+bool cli_output_clobbers_input(const char *out, ...)
+{
+    va_list ap;
+    va_start(ap, out);
+    const char *in;
+    bool same = false;
+    while (!same && (in = va_arg(ap, const char *)) != (const char *)-1) {
+        if (in && ef_same_file(out, in)) {
+            cli_usage_error("%s: is also the input %s; refusing to overwrite it", out, in);
+            same = true;
+        }
+    }
+    va_end(ap);
+    return same;
+}

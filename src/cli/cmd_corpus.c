@@ -92,6 +92,7 @@ int cmd_corpus(int argc, char **argv)
         return cli_usage_error("corpus %s: expected one input folder or file (see emofuse corpus --help)", kind);
     const char *in = argv[optind + 1];
     if (!out) return cli_usage_error("corpus %s: -o MANIFEST.csv is required", kind);
+    if (cli_output_clobbers_input(out, in, map_path, CLI_END)) return 2;
     if (p.all_labels && map_path) return cli_usage_error("corpus: --all-labels and --label-map exclude each other");
     ef_code (*read)(ef_corpus **, const char *, const ef_corpus_params *, ef_error *) = NULL;
     if (strcmp(kind, "iemocap") == 0) read = ef_corpus_read_iemocap;

@@ -93,6 +93,7 @@ int cmd_features_audio(int argc, char **argv)
     }
     if (!manifest_path || !out) return cli_usage_error("features audio: --manifest and --out are required");
     if (optind < argc) return cli_usage_error("features audio: unexpected argument '%s'", argv[optind]);
+    if (cli_output_clobbers_input(out, manifest_path, CLI_END)) return 2;
     ef_error err = {0};
     /* Checked before the manifest is read, so that bad options fail at once. */
     if (ef_lld_params_check(&p, &err)) return cli_usage_error("features audio: %s", err.msg);

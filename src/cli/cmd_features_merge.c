@@ -36,6 +36,8 @@ int cmd_features_merge(int argc, char **argv)
     if (!out) return cli_usage_error("features merge: --out is required");
     if (optind >= argc) return cli_usage_error("features merge: no PART stores given");
     int n_parts = argc - optind;
+    for (int i = optind; i < argc; i++)
+        if (cli_output_clobbers_input(out, argv[i], CLI_END)) return 2;
     ef_error err = {0};
     int64_t n = 0;
     if (ef_pipeline_merge_features(&n, out, (const char *const *)(argv + optind), n_parts, &err))

@@ -39,6 +39,7 @@ int cmd_features_stats(int argc, char **argv)
         }
     }
     if (!store_path || !ids_path || !out) return cli_usage_error("features stats: --store, --ids and --out are required");
+    if (cli_output_clobbers_input(out, store_path, ids_path, CLI_END)) return 2;
     ef_error err = {0};
     ef_store *s = NULL;
     char **ids = NULL;

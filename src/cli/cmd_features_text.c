@@ -89,6 +89,7 @@ int cmd_features_text(int argc, char **argv)
     if (!manifest_path || !out) return cli_usage_error("features text: --manifest and --out are required");
     if (!tp.bert_model == !tp.glove) return cli_usage_error("features text: give exactly one of --model and --glove");
     if (optind < argc) return cli_usage_error("features text: unexpected argument '%s'", argv[optind]);
+    if (cli_output_clobbers_input(out, manifest_path, tp.glove, CLI_END)) return 2;
 
     ef_error err = {0};
     ef_manifest *m = NULL;

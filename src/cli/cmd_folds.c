@@ -87,6 +87,7 @@ int cmd_folds(int argc, char **argv)
     if (optind < argc) return cli_usage_error("folds: unexpected argument '%s'", argv[optind]);
     if (!manifest || !by) return cli_usage_error("folds: --manifest and --by are required");
     if (!out == !check) return cli_usage_error("folds: give exactly one of -o FOLDS.csv and --check FOLDS.csv");
+    if (out && cli_output_clobbers_input(out, manifest, CLI_END)) return 2;
     ef_error err = {0};
     if (ef_fold_protocol_parse(by, &p, &err)) return cli_usage_error("folds: %s", err.msg);
     ef_manifest *m = NULL;

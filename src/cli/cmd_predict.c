@@ -77,6 +77,8 @@ static int parse_args(predict_args *a, int argc, char **argv)
     }
     if (optind < argc) return cli_usage_error("predict: unexpected argument '%s'", argv[optind]);
     if (!a->model) return cli_usage_error("predict: --model is required");
+    if (a->out && cli_output_clobbers_input(a->out, a->model, a->text_store, a->audio_store, a->ids, a->manifest, CLI_END))
+        return 2;
     return 0;
 }
 

@@ -113,6 +113,9 @@ static int parse_args(train_args *a, int argc, char **argv)
     if (optind < argc) return cli_usage_error("train: unexpected argument '%s'", argv[optind]);
     if (!a->system || !a->manifest || !a->train_ids || !a->out)
         return cli_usage_error("train: --system, --manifest, --train-ids and --out are required");
+    if (cli_output_clobbers_input(a->out, a->manifest, a->train_ids, a->text_store, a->audio_store, a->config,
+                                  a->text_model, a->audio_model, CLI_END))
+        return 2;
     return 0;
 }
 

@@ -100,3 +100,18 @@ ef_code ef_mkdir_p(const char *path, ef_error *err)
         return ef_fail(err, EF_ERR_IO, "%s: not a directory", path);
     return EF_OK;
 }
+
+bool ef_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0) return false;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+ef_code ef_check_output_not_input(const char *out, const char *const *inputs, int n, ef_error *err)
+{
+    for (int i = 0; i < n; i++)
+        if (inputs[i] && ef_same_file(out, inputs[i]))
+            return ef_fail(err, EF_ERR_ARG, "%s: is also the input %s; refusing to overwrite it", out, inputs[i]);
+    return EF_OK;
+}

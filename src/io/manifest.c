@@ -28,6 +28,30 @@ static int cmp_id_rows(const void *a, const void *b)
     return strcmp(((const id_row *)a)->id, ((const id_row *)b)->id);
 }
 
+/* Ids become tensor names in feature stores and fields of every output file: refuse,
+ * when the manifest is read, what would only fail (or corrupt a JSON header) after hours
+ * of extraction. NULL when the id is fine. */
+static const char *id_problem(const char *id)
+{
+    if (!id[0]) return "is empty";
+    if (strcmp(id, "__metadata__") == 0) return "is reserved (safetensors metadata)";
+    const unsigned char *p = (const unsigned char *)id;
+    while (*p) {
+        if (*p < 0x20 || *p == 0x7f) return "contains a control character";
+        int len = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+        if (len == 0 || (len == 2 && *p < 0xc2)) return "is not valid UTF-8";
+        uint32_t cp = len == 1 ? *p : (uint32_t)(*p & (0x7f >> len));
+        for (int i = 1; i < len; i++) {
+            if ((p[i] & 0xc0) != 0x80) return "is not valid UTF-8";
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+            return "is not valid UTF-8";
+        p += len;
+    }
+    return NULL;
+}
+
 void ef_manifest_free(ef_manifest *m)
 {
     if (!m) return;
@@ -66,10 +90,13 @@ ef_code ef_manifest_load(ef_manifest **out, const char *path, ef_error *err)
     }
     for (int64_t r = 0; r < m->csv.rows; r++) {
         pairs[r] = (id_row){ef_manifest_id(m, r), r};
-        if (pairs[r].id[0] == '\0') {
+        const char *why = id_problem(pairs[r].id);
+        if (why) {
+            rc = ef_fail(err, EF_ERR_FORMAT, "%s:%lld: id '%s' %s", path, (long long)ef_csv_line(&m->csv, r),
+                         pairs[r].id, why);
             free(pairs);
             ef_manifest_free(m);
-            return ef_fail(err, EF_ERR_FORMAT, "%s: data row %lld has an empty id", path, (long long)r + 1);
+            return rc;
         }
     }
     qsort(pairs, (size_t)m->csv.rows, sizeof *pairs, cmp_id_rows);

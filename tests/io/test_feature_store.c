@@ -66,6 +66,25 @@ static void test_manifest(void)
     CHECK(ef_manifest_load(&m, path, &err) == EF_ERR_FORMAT && strstr(err.msg, "unterminated"));
     write_file(path, "");
     CHECK(ef_manifest_load(&m, path, &err) == EF_ERR_FORMAT && strstr(err.msg, "empty"));
+    /* Ids that would break a feature store or an output file, named with file:line. */
+    static const struct {
+        const char *text, *msg;
+    } bad_ids[] = {
+        {"id,audio\nu1,a\n,b\n", "m.csv:3: id '' is empty"},
+        {"id,audio\n__metadata__,a\n", "m.csv:2: id '__metadata__' is reserved"},
+        {"id,audio\nu1,a\nbad\xff,b\n", "m.csv:3: id 'bad\xff' is not valid UTF-8"},
+        {"id,audio\nover\xc0\xaflong,a\n", "is not valid UTF-8"},
+        {"id,audio\nsurrogate\xed\xa0\x80,a\n", "is not valid UTF-8"},
+        {"id,audio\n\"tab\there\",a\n", "contains a control character"},
+    };
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        write_file(path, bad_ids[i].text);
+        CHECK_MSG(ef_manifest_load(&m, path, &err) == EF_ERR_FORMAT && strstr(err.msg, bad_ids[i].msg), "case %zu: %s",
+                  i, err.msg);
+    }
+    write_file(path, "id,audio\ncaf\xc3\xa9_\xe6\x97\xa5\xf0\x9f\x98\x80,a\n");
+    CHECK_MSG(ef_manifest_load(&m, path, &err) == EF_OK, "valid UTF-8 id refused: %s", err.msg);
+    ef_manifest_free(m);
     CHECK(ef_manifest_load(&m, tmp("missing.csv"), &err) == EF_ERR_IO && strstr(err.msg, "missing.csv"));
 }
 

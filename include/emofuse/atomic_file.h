@@ -24,6 +24,19 @@ void ef_atomic_abort(ef_atomic_file *af);
 /* Convenience: write a whole buffer atomically. */
 ef_code ef_atomic_write(const char *path, const void *data, size_t size, ef_error *err);
 
+/* Remove temporary files "<path>.tmp.<pid>.<n>" left by a killed writer: those whose
+ * process no longer runs here and that nobody touched for 10 minutes (a writer on
+ * another machine of a shared file system keeps its file fresh). Returns how many. */
+int ef_atomic_remove_stale(const char *path);
+
+/* An exclusive advisory lock (flock) on "<path>.lock", so two processes never write one
+ * output at once. Fails at once, naming the process that holds it. */
+typedef struct {
+    int fd;
+} ef_file_lock;
+ef_code ef_file_lock_acquire(ef_file_lock *lk, const char *path, ef_error *err);
+void ef_file_lock_release(ef_file_lock *lk);
+
 /* True when a and b name the same existing file (same device and inode, symlinks
  * followed), so a write to one would destroy the other. */
 bool ef_same_file(const char *a, const char *b);

@@ -1,7 +1,13 @@
 /* Temp-file-then-rename output so that interrupted runs never leave partial files. */
 #include "emofuse/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,4 +120,60 @@ ef_code ef_check_output_not_input(const char *out, const char *const *inputs, in
         if (inputs[i] && ef_same_file(out, inputs[i]))
             return ef_fail(err, EF_ERR_ARG, "%s: is also the input %s; refusing to overwrite it", out, inputs[i]);
     return EF_OK;
+}
+
+int ef_atomic_remove_stale(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (slash == path) snprintf(dir, sizeof dir, "/");
+    const char *base = slash ? slash + 1 : path;
+    size_t bl = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, base, bl) != 0 || strncmp(e->d_name + bl, ".tmp.", 5) != 0) continue;
+        char *end;
+        long pid = strtol(e->d_name + bl + 5, &end, 10);
+        if (pid <= 0 || *end != '.') continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive (or not ours to judge) */
+        char full[8192];
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(full, &st) == 0 && time(NULL) - st.st_mtime > 600 && unlink(full) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
+ef_code ef_file_lock_acquire(ef_file_lock *lk, const char *path, ef_error *err)
+{
+    char lp[4200];
+    snprintf(lp, sizeof lp, "%s.lock", path);
+    lk->fd = open(lp, O_RDWR | O_CREAT, 0644);
+    if (lk->fd < 0) return ef_fail(err, EF_ERR_IO, "%s: cannot create the lock file: %s", lp, strerror(errno));
+    if (flock(lk->fd, LOCK_EX | LOCK_NB) != 0) {
+        char buf[32] = "";
+        ssize_t n = pread(lk->fd, buf, sizeof buf - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        close(lk->fd);
+        lk->fd = -1;
+        return ef_fail(err, EF_ERR_IO, "%s: is being written by process %s (lock %s); wait for it or stop it", path,
+                       buf[0] ? buf : "?", lp);
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(lk->fd, 0) != 0 || pwrite(lk->fd, pid, (size_t)n, 0) != n) {
+        /* The lock holds anyway; only the message for others would lack the pid. */
+    }
+    return EF_OK;
+}
+
+void ef_file_lock_release(ef_file_lock *lk)
+{
+    if (lk->fd >= 0) close(lk->fd); /* closing drops the flock */
+    lk->fd = -1;
 }

@@ -173,6 +173,14 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
     c.parts_dir = malloc(pl);
     if (!c.parts_dir) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", o->out_path);
     snprintf(c.parts_dir, pl, "%s.parts", o->out_path);
+    /* One writer per store: a second run would delete the first one's parts. */
+    ef_file_lock lock = {-1};
+    if ((rc = ef_file_lock_acquire(&lock, o->out_path, err)) != EF_OK) {
+        free(c.parts_dir);
+        pthread_mutex_destroy(&c.mu);
+        return rc;
+    }
+    ef_atomic_remove_stale(o->out_path);
 
     /* Old store: reusable when its config is identical and the item's fingerprint matches. */
     ef_st_file *old = NULL;
@@ -248,22 +256,37 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
         ef_st_writer *w = ef_st_writer_new();
         json_object *sources = json_object_new_object();
         if (!w || !sources) rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", o->out_path);
+        int64_t packed = 0, lost = 0;
+        const char *lost_id = NULL;
         for (int64_t i = 0; !rc && i < o->n_items; i++) {
             if (!data[i]) {
                 char *pp = part_path(c.parts_dir, o->ids[i]);
                 if (!pp || access(pp, F_OK) != 0 || ef_st_open(&parts[i], pp, NULL) != EF_OK) {
                     free(pp);
-                    continue; /* failed item */
+                    lost++;
+                    if (!lost_id) lost_id = o->ids[i];
+                    continue; /* failed item (counted against the report below) */
                 }
                 free(pp);
                 const ef_st_tensor *pt = part_features(parts[i], o, i);
-                if (!pt) continue; /* not written for this input: treat as failed */
+                if (!pt) {
+                    lost++;
+                    if (!lost_id) lost_id = o->ids[i];
+                    continue; /* not written for this input: treat as failed */
+                }
                 data[i] = pt->data;
                 Ts[i] = pt->shape[0];
             }
             rc = ef_st_writer_add(w, o->ids[i], EF_DT_F32, 2, (int64_t[]){Ts[i], o->dim}, data[i], err);
             json_object_object_add(sources, o->ids[i], json_object_new_string(o->fingerprints[i]));
+            packed++;
         }
+        /* Never drop an utterance silently: every item is packed or was reported failed. */
+        if (!rc && lost != report->failed)
+            rc = ef_fail(err, EF_ERR_IO, "%s: %lld utterances are missing from the pack but only %lld failed (first: "
+                         "'%s'; did another process remove %s?)", o->out_path, (long long)lost, (long long)report->failed,
+                         lost_id ? lost_id : "?", c.parts_dir);
+        (void)packed;
         char dims[32];
         snprintf(dims, sizeof dims, "%d", o->dim);
         if (!rc) rc = ef_st_writer_meta(w, "emofuse.kind", o->kind, err);
@@ -295,5 +318,6 @@ done:
     ef_st_close(old);
     free(c.parts_dir);
     pthread_mutex_destroy(&c.mu);
+    ef_file_lock_release(&lock);
     return rc;
 }

@@ -18,10 +18,24 @@
 typedef struct {
     float *probs;   /* (n, K) */
     int32_t *labels;
+    char **ids;      /* (n) for the duplicate check; NULL entries when a file has no id column */
+    char **where;    /* (n) "file:line" of each row, for messages */
     int64_t n, cap;
     int K;
     char names[EF_EVAL_MAX_CLASSES][64];
 } scores;
+
+static void scores_free(scores *s)
+{
+    for (int64_t i = 0; i < s->n; i++) {
+        free(s->ids[i]);
+        free(s->where[i]);
+    }
+    free(s->ids);
+    free(s->where);
+    free(s->probs);
+    free(s->labels);
+}
 
 /* Append one CSV's rows; its class columns (p_<name>) must match earlier files'. */
 static ef_code add_csv(scores *s, const char *path, ef_error *err)
@@ -29,7 +43,7 @@ static ef_code add_csv(scores *s, const char *path, ef_error *err)
     ef_csv csv;
     ef_code rc = ef_csv_load(&csv, path, ',', err);
     if (rc) return rc;
-    int K = 0, label_col = -1, pcols[EF_EVAL_MAX_CLASSES];
+    int K = 0, label_col = -1, id_col = -1, pcols[EF_EVAL_MAX_CLASSES];
     for (int c = 0; c < csv.cols; c++) {
         if (strncmp(csv.header[c], "p_", 2) == 0) {
             if (K == EF_EVAL_MAX_CLASSES) {
@@ -44,6 +58,7 @@ static ef_code add_csv(scores *s, const char *path, ef_error *err)
             snprintf(s->names[K], sizeof s->names[K], "%s", csv.header[c] + 2);
             pcols[K++] = c;
         } else if (strcmp(csv.header[c], "label") == 0) label_col = c;
+        else if (strcmp(csv.header[c], "id") == 0) id_col = c;
     }
     if (K < 2 || label_col < 0 || (s->K && K != s->K)) {
         ef_csv_free(&csv);
@@ -57,9 +72,13 @@ static ef_code add_csv(scores *s, const char *path, ef_error *err)
             s->cap = s->cap ? 2 * s->cap : 1024;
             float *np = realloc(s->probs, sizeof(float) * (size_t)(s->cap * K));
             int32_t *nl = realloc(s->labels, sizeof(int32_t) * (size_t)s->cap);
+            char **ni = realloc(s->ids, sizeof(char *) * (size_t)s->cap);
+            char **nw = ni ? realloc(s->where, sizeof(char *) * (size_t)s->cap) : NULL;
             if (np) s->probs = np;
             if (nl) s->labels = nl;
-            if (!np || !nl) {
+            if (ni) s->ids = ni;
+            if (nw) s->where = nw;
+            if (!np || !nl || !ni || !nw) {
                 ef_csv_free(&csv);
                 return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
             }
@@ -68,9 +87,10 @@ static ef_code add_csv(scores *s, const char *path, ef_error *err)
         for (int k = 0; k < K; k++) {
             char *end;
             double v = strtod(row[pcols[k]], &end);
-            if (end == row[pcols[k]] || *end || !isfinite(v)) {
-                ef_fail(err, EF_ERR_FORMAT, "%s: data row %lld: '%s' is not a probability", path, (long long)r + 1,
-                        row[pcols[k]]);
+            /* 1e-6: probabilities printed with 9 digits may round a hair past 0 or 1. */
+            if (end == row[pcols[k]] || *end || !isfinite(v) || v < -1e-6 || v > 1 + 1e-6) {
+                ef_fail(err, EF_ERR_FORMAT, "%s: data row %lld: '%s' is not a probability (0..1)", path,
+                        (long long)r + 1, row[pcols[k]]);
                 ef_csv_free(&csv);
                 return EF_ERR_FORMAT;
             }
@@ -79,7 +99,20 @@ static ef_code add_csv(scores *s, const char *path, ef_error *err)
         int32_t y = -1;
         for (int k = 0; k < K; k++)
             if (strcmp(row[label_col], s->names[k]) == 0) y = k;
-        s->labels[s->n++] = y; /* unknown / empty labels are left out by ef_evaluate */
+        /* An empty label is an unlabelled utterance; any other label must be a class
+         * (case-sensitive: "Angry" is not "angry", and silently dropping it would change
+         * the metrics). */
+        if (y < 0 && row[label_col][0]) {
+            ef_fail(err, EF_ERR_FORMAT, "%s: data row %lld: label '%s' is not one of the p_<class> columns (labels are "
+                    "case-sensitive)", path, (long long)r + 1, row[label_col]);
+            ef_csv_free(&csv);
+            return EF_ERR_FORMAT;
+        }
+        char where[4200];
+        snprintf(where, sizeof where, "%s:%lld", path, (long long)ef_csv_line(&csv, r));
+        s->ids[s->n] = id_col >= 0 ? strdup(row[id_col]) : NULL;
+        s->where[s->n] = strdup(where);
+        s->labels[s->n++] = y; /* empty labels are left out by ef_evaluate */
     }
     ef_csv_free(&csv);
     return EF_OK;
@@ -126,6 +159,40 @@ static ef_code load_run(scores *s, const char *path, int *n_files, ef_error *err
     }
     free(names);
     *n_files = n;
+    return rc;
+}
+
+/* qsort has no context argument: ids are sorted as (id, row) pairs. */
+typedef struct {
+    const char *id;
+    int64_t row;
+} id_row;
+
+static int cmp_id_rows(const void *a, const void *b)
+{
+    const id_row *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* A run must score each utterance once, and something at all. */
+static ef_code check_run(const scores *s, const char *run, ef_error *err)
+{
+    int64_t labelled = 0;
+    for (int64_t i = 0; i < s->n; i++) labelled += s->labels[i] >= 0;
+    if (labelled == 0) return ef_fail(err, EF_ERR_FORMAT, "%s: no labelled prediction rows to score", run);
+    id_row *v = malloc(sizeof *v * (size_t)(s->n + 1));
+    if (!v) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", run);
+    int64_t m = 0;
+    for (int64_t i = 0; i < s->n; i++)
+        if (s->ids[i]) v[m++] = (id_row){s->ids[i], i};
+    qsort(v, (size_t)m, sizeof *v, cmp_id_rows);
+    ef_code rc = EF_OK;
+    for (int64_t i = 1; i < m && !rc; i++)
+        if (strcmp(v[i].id, v[i - 1].id) == 0)
+            rc = ef_fail(err, EF_ERR_FORMAT, "%s: utterance '%s' is scored twice (%s and %s; a fold file merged twice?)",
+                         run, v[i].id, s->where[v[i - 1].row], s->where[v[i].row]);
+    free(v);
     return rc;
 }
 
@@ -176,7 +243,8 @@ int cmd_evaluate(int argc, char **argv)
         scores s = {0};
         int n_files = 0;
         ef_eval_result res;
-        if (load_run(&s, argv[r + 1], &n_files, &err) || ef_evaluate(&res, s.probs, s.labels, s.n, s.K, &err))
+        if (load_run(&s, argv[r + 1], &n_files, &err) || check_run(&s, argv[r + 1], &err) ||
+            ef_evaluate(&res, s.probs, s.labels, s.n, s.K, &err))
             code = cli_fail(&err);
         else {
             rec[r] = res.av_rec;
@@ -186,8 +254,7 @@ int cmd_evaluate(int argc, char **argv)
             last = res;
             if (r == 0) memcpy(s0.names, s.names, sizeof s.names);
         }
-        free(s.probs);
-        free(s.labels);
+        scores_free(&s);
     }
     if (!code && runs > 1) {
         ef_summary sr, sa;
@@ -208,7 +275,10 @@ int cmd_evaluate(int argc, char **argv)
         }
     }
     fclose(out);
-    if (!code) fwrite(report, 1, report_len, stdout);
+    if (!code && (fwrite(report, 1, report_len, stdout) != report_len || fflush(stdout) != 0)) {
+        fprintf(stderr, "error: stdout: write failed\n");
+        code = 1;
+    }
     free(report);
     free(rec);
     free(auc);

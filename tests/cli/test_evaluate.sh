@@ -44,5 +44,25 @@ grep -q "bad.csv: data row 1: 'zero' is not a probability" "$dir/err" || fail "b
 "$bin" evaluate "$dir/nothing" > /dev/null 2> "$dir/err" && fail "missing run accepted"
 mkdir "$dir/empty"
 "$bin" evaluate "$dir/empty" > /dev/null 2>&1 && fail "empty directory accepted"
+# Silent wrong results are errors: a fold file merged twice, a label that is not a class
+# (case matters), probabilities outside 0..1, a file with no rows, an unwritable stdout.
+mkdir "$dir/dup"
+cp "$dir/run2/fold1.csv" "$dir/dup/a.csv"
+cp "$dir/run2/fold1.csv" "$dir/dup/b.csv"
+"$bin" evaluate "$dir/dup" > /dev/null 2> "$dir/err" && fail "duplicated fold accepted"
+grep -q "utterance 'u1' is scored twice (.*a.csv:2 and .*b.csv:2" "$dir/err" || fail "dup message: $(cat "$dir/err")"
+printf 'id,p_a,p_b,predicted,label\nu1,0.9,0.1,a,A\n' > "$dir/case.csv"
+"$bin" evaluate "$dir/case.csv" > /dev/null 2> "$dir/err" && fail "label of another case accepted"
+grep -q "label 'A' is not one of the p_<class> columns" "$dir/err" || fail "label message: $(cat "$dir/err")"
+printf 'id,p_a,p_b,predicted,label\nu1,7,-5,a,a\n' > "$dir/range.csv"
+"$bin" evaluate "$dir/range.csv" > /dev/null 2> "$dir/err" && fail "probability 7 accepted"
+grep -q "'7' is not a probability (0..1)" "$dir/err" || fail "range message: $(cat "$dir/err")"
+printf 'id,p_a,p_b,predicted,label\n' > "$dir/header.csv"
+"$bin" evaluate "$dir/header.csv" > /dev/null 2> "$dir/err" && fail "header-only file scored"
+grep -q "no labelled prediction rows" "$dir/err" || fail "empty message: $(cat "$dir/err")"
+if [[ -w /dev/full ]]; then
+  "$bin" evaluate "$dir/run1.csv" > /dev/full 2> "$dir/err" && fail "write to /dev/full reported success"
+  grep -q "stdout: write failed" "$dir/err" || fail "full message: $(cat "$dir/err")"
+fi
 "$bin" evaluate --help | grep -q "median" || fail "help"
 echo ok

@@ -205,7 +205,10 @@ int cmd_predict(int argc, char **argv)
     const char *classes[16];
     for (int k = 0; k < K; k++) classes[k] = meta.labels[k];
     ef_pipeline_data_opts dopts = {.text = ts, .audio = as, .manifest = man, .classes = classes, .n_classes = K};
-    if ((rc = ef_pipeline_data_assemble(&data, ids, n_ids, &dopts, &err)) != EF_OK) goto out;
+    if ((rc = ef_pipeline_data_assemble(&data, ids, n_ids, &dopts, &err)) != EF_OK) {
+        if (rc == EF_ERR_ARG && a.ids) ef_error_prefix(&err, "%s", a.ids);
+        goto out;
+    }
     int64_t n = data.d.n;
     const char **kept = data.ids;
     const int32_t *labels = data.labels;

@@ -193,6 +193,17 @@ int cmd_train(int argc, char **argv)
         rc = ef_fail(&err, EF_ERR_ARG, "%s: no training utterance with a usable label", a.train_ids);
         goto out;
     }
+    int n_classes_present = 0;
+    for (int k = 0; k < 4; k++) n_classes_present += data.per_class[k] > 0;
+    if (n_classes_present < 2) {
+        rc = ef_fail(&err, EF_ERR_ARG, "%s: the training utterances hold only one class: nothing to discriminate",
+                     a.train_ids);
+        goto out;
+    }
+    for (int k = 0; k < 4; k++)
+        if (data.per_class[k] == 0)
+            fprintf(stderr, "warning: %s: no training utterance of class %s: the model will never learn it\n",
+                    a.train_ids, ef_emotion4_names[k]);
 
     ef_model_config cfg = ef_model_config_default(sys);
     if (a.config && (rc = ef_model_config_load(&cfg, a.config, &err)) != EF_OK) goto out;

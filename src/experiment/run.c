@@ -269,6 +269,8 @@ ef_code exp_run_one(const exp_plan *p, const exp_run *r, exp_run_result *res, ef
     if (!rc) rc = ef_pipeline_data_assemble(&test, test_ids, n_test, &o, err);
     if (!rc && (full.d.n == 0 || test.d.n == 0))
         rc = ef_fail(err, EF_ERR_ARG, "no usable training or test utterance");
+    if (!rc && (full.per_class[0] > 0) + (full.per_class[1] > 0) + (full.per_class[2] > 0) + (full.per_class[3] > 0) < 2)
+        rc = ef_fail(err, EF_ERR_ARG, "the training fold holds only one class");
     /* The training set: the whole training fold, or its inner-training part. */
     held = rc ? NULL : calloc((size_t)full.d.n + 1, 1);
     if (!rc && !held) rc = ef_fail(err, EF_ERR_NOMEM, "run: out of memory");

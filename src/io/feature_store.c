@@ -93,6 +93,13 @@ ef_code ef_norm_compute(const ef_store *s, const char *const *ids, int64_t n_ids
             for (int64_t t = 0; t < T; t++)
                 for (int d = 0; d < D; d++) {
                     double v = rows[t * D + d];
+                    if (pass == 0 && !isfinite(v)) {
+                        free(sum);
+                        free(sq);
+                        /* One NaN would make every statistic NaN, silently. */
+                        return ef_fail(err, EF_ERR_NUMERIC, "%s: utterance '%s' has a non-finite value (%g) in frame %lld, "
+                                       "column %d", ef_st_path(s->st), ids[i], v, (long long)t, d);
+                    }
                     if (pass == 0) sum[d] += v;
                     else sq[d] += (v - sum[d]) * (v - sum[d]);
                 }

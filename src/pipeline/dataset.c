@@ -1,5 +1,6 @@
 /* Dataset assembly: one place decides which utterances a model sees and with which
  * label, so training, prediction and experiments can never disagree about it. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,36 @@ void ef_pipeline_data_free(ef_pipeline_data *d)
     free(d->audio_T);
     free(d->labels);
     memset(d, 0, sizeof *d);
+}
+
+static int cmp_strp(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* An id listed twice would be trained on (or scored) twice without a word. */
+static ef_code check_unique(const char *const *ids, int64_t n, ef_error *err)
+{
+    const char **v = malloc(sizeof *v * (size_t)(n + 1));
+    if (!v) return ef_fail(err, EF_ERR_NOMEM, "dataset: out of memory");
+    memcpy(v, ids, sizeof *v * (size_t)n);
+    qsort(v, (size_t)n, sizeof *v, cmp_strp);
+    ef_code rc = EF_OK;
+    for (int64_t i = 1; i < n && !rc; i++)
+        if (strcmp(v[i], v[i - 1]) == 0) rc = ef_fail(err, EF_ERR_ARG, "id '%s' is listed more than once", v[i]);
+    free(v);
+    return rc;
+}
+
+/* A NaN or Inf feature would turn into NaN scores (or a NaN stop after hours): refuse it
+ * here, naming the utterance. */
+static ef_code check_finite(const ef_store *s, const char *id, const float *rows, int64_t T, ef_error *err)
+{
+    if (!s) return EF_OK;
+    int D = ef_store_dim(s);
+    for (int64_t i = 0; i < T * D; i++)
+        if (!isfinite(rows[i]))
+            return ef_fail(err, EF_ERR_NUMERIC, "%s: utterance '%s' has a non-finite value (%g) in row %lld, column %d",
+                           ef_store_meta(s, "emofuse.kind") ? ef_store_kind(s) : "store", id, (double)rows[i],
+                           (long long)(i / D), (int)(i % D));
+    return EF_OK;
 }
 
 /* Manifest label -> the paper's class -> index in `classes`, -1 when none. */
@@ -64,7 +95,7 @@ ef_code ef_pipeline_data_assemble(ef_pipeline_data *out, const char *const *ids,
         return ef_fail(err, EF_ERR_NOMEM, "dataset: out of memory");
     }
     int64_t n = 0;
-    ef_code rc = EF_OK;
+    ef_code rc = check_unique(ids, n_ids, err);
     for (int64_t i = 0; i < n_ids && !rc; i++) {
         int32_t y = -1;
         if (o->manifest) {
@@ -82,6 +113,9 @@ ef_code ef_pipeline_data_assemble(ef_pipeline_data *out, const char *const *ids,
         }
         if (o->text && (rc = ef_store_get(o->text, ids[i], &out->text_rows[n], &out->text_T[n], err))) break;
         if (o->audio && (rc = ef_store_get(o->audio, ids[i], &out->audio_rows[n], &out->audio_T[n], err))) break;
+        rc = check_finite(o->text, ids[i], out->text_rows[n], out->text_T[n], err);
+        if (!rc) rc = check_finite(o->audio, ids[i], out->audio_rows[n], out->audio_T[n], err);
+        if (rc) break;
         if ((o->text && out->text_T[n] < 1) || (o->audio && out->audio_T[n] < 1)) {
             out->skipped_empty++; /* the model would have nothing to look at */
             continue;

@@ -3,9 +3,11 @@
  * text/audio models, label mapping and skip counts, model files that load with the
  * right metadata, identical files from identical seeds on one thread, and the usage /
  * operation errors with their exit codes. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "emofuse/nn_model.h"
@@ -185,6 +187,55 @@ int main(void)
     CHECK(run("--system text --text-store audio.safetensors --manifest manifest.csv --train-ids train.txt --out "
               "x.model") == 1);
     CHECK(stderr_has("expected text features"));
+    /* Silent wrong training sets: an id listed twice, one class only, a class missing. */
+    snprintf(path, sizeof path, "%s/dup_ids.txt", dir);
+    fp = fopen(path, "w");
+    fprintf(fp, "utt00\nutt01\nutt00\n");
+    fclose(fp);
+    CHECK(run("--system text --text-store text.safetensors --manifest manifest.csv --train-ids dup_ids.txt --out "
+              "x.model") == 1);
+    CHECK(stderr_has("dup_ids.txt: id 'utt00' is listed more than once"));
+    snprintf(path, sizeof path, "%s/one_class.txt", dir);
+    fp = fopen(path, "w");
+    fprintf(fp, "utt00\nutt06\nutt12\n"); /* all angry */
+    fclose(fp);
+    CHECK(run("--system text --text-store text.safetensors --manifest manifest.csv --train-ids one_class.txt --out "
+              "x.model") == 1);
+    CHECK(stderr_has("one_class.txt: the training utterances hold only one class"));
+    snprintf(path, sizeof path, "%s/no_sad.txt", dir);
+    fp = fopen(path, "w");
+    fprintf(fp, "utt00\nutt01\nutt04\nutt06\nutt07\nutt10\n"); /* angry, happy, neutral */
+    fclose(fp);
+    CHECK(run("--system text --text-store text.safetensors --manifest manifest.csv --train-ids no_sad.txt --out "
+              "nosad.model") == 0);
+    CHECK(stderr_has("warning: no_sad.txt: no training utterance of class sad"));
+    /* A NaN feature is an error naming the utterance, in training and in statistics. */
+    {
+        ef_st_writer *w = ef_st_writer_new();
+        ef_error err;
+        static float x[N_UTT][10];
+        for (int i = 0; i < N_UTT; i++) {
+            for (int j = 0; j < 10; j++) x[i][j] = (float)(j + i % 4);
+            if (i == 7) x[i][3] = -(float)NAN; /* printed "-nan" by glibc */
+            char id[32];
+            snprintf(id, sizeof id, "utt%02d", i);
+            CHECK(ef_st_writer_add(w, id, EF_DT_F32, 2, (int64_t[]){2, 5}, x[i], &err) == EF_OK);
+        }
+        CHECK(ef_st_writer_meta(w, "emofuse.kind", "audio-lld", &err) == EF_OK);
+        CHECK(ef_st_writer_meta(w, "emofuse.dims", "5", &err) == EF_OK);
+        snprintf(path, sizeof path, "%s/nan.safetensors", dir);
+        CHECK(ef_st_writer_save(w, path, &err) == EF_OK);
+        ef_st_writer_free(w);
+    }
+    CHECK(run("--system audio --audio-store nan.safetensors --manifest manifest.csv --train-ids train.txt --out "
+              "x.model") == 1);
+    CHECK(stderr_has("utterance 'utt07' has a non-finite value"));
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' features stats --store nan.safetensors --ids train.txt --out st.safetensors "
+             "2> stderr.txt", dir, bin);
+    int st = system(cmd);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    CHECK(stderr_has("utterance 'utt07' has a non-finite value (-nan) in frame 0, column 3"));
     snprintf(path, sizeof path, "%s/x.model", dir);
     CHECK(access(path, F_OK) != 0); /* nothing written on failure */
     return ef_test_exit();

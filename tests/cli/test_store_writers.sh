@@ -17,10 +17,12 @@ for i in 1 2 3; do
   echo "u$i,u$i.wav" >> m.csv
 done
 # Another process holds the store's advisory lock (one process, so killing it frees it).
-python3 -c 'import fcntl, sys, time; f = open(sys.argv[1], "w"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(30)' \
+python3 -c 'import fcntl, sys, time; f = open(sys.argv[1], "w"); fcntl.flock(f, fcntl.LOCK_EX); open("locked", "w"); time.sleep(60)' \
   s.safetensors.lock &
 holder=$!
-sleep 0.3
+for _ in $(seq 1 200); do [[ -e locked ]] && break; sleep 0.05; done
+[[ -e locked ]] || fail "the lock holder did not start"
+
 "$bin" features audio --manifest m.csv --out s.safetensors -q > out 2> err
 rc=$?
 [[ $rc -eq 1 ]] || fail "second writer: exit $rc ($(cat err))"

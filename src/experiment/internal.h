@@ -11,6 +11,8 @@
 #include "emofuse/folds.h"
 #include "emofuse/manifest.h"
 #include "emofuse/nn_model.h"
+#include "emofuse/report.h"
+#include "emofuse/metrics.h"
 
 #define EXP_DEFAULT_EPOCHS 20
 #define EXP_MAX_LIST 32
@@ -99,6 +101,10 @@ ef_code exp_run_one(const exp_plan *p, const exp_run *r, exp_run_result *res, ef
 void exp_run_model_path(const exp_run *r, char *buf, size_t n);
 /* Test scores of one candidate epoch (select_epochs=test). */
 void exp_run_epoch_path(const exp_run *r, int epoch, char *buf, size_t n);
+
+/* report_page.c: OUT/report.html from the plan, Table 1 and the figures' SVG files. */
+ef_code exp_write_report_page(const exp_plan *p, const ef_table1_row *rows, int n_rows, const char *const *svgs,
+                              const char *const *captions, int n_svgs, ef_error *err);
 
 /* prepare.c: manifest, folds and feature stores inside OUT (idempotent, locked). */
 ef_code exp_prepare(const ef_experiment *x, const char *out_dir, FILE *log, ef_error *err);

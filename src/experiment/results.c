@@ -234,6 +234,7 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
             rc = ef_atomic_write(ep, epochs_text, epochs_len, err);
         }
         rc = ef_report_table1(md, csv, rows, n_rows, ef_emotion4_names, 4, notes, err);
+        if (!rc) rc = exp_write_report_page(&p, rows, n_rows, NULL, NULL, 0, err);
         if (!rc && complete) *complete = finished == p.n_runs;
         if (!rc && log) {
             fprintf(log, "\n%-28s %5s  %-14s %-15s\n", "system", "seeds", "AvRec (%)", "AvAUC");
@@ -241,7 +242,7 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
                 fprintf(log, "%-28s %5d  %5.1f +- %-5.1f  %.3f +- %.3f\n", rows[i].system, rows[i].n_seeds,
                         100 * rows[i].av_rec.median, 100 * rows[i].av_rec.iqr, rows[i].av_auc.median,
                         rows[i].av_auc.iqr);
-            fprintf(log, "%s\nwrote %s and %s\n", notes, md, csv);
+            fprintf(log, "%s\nwrote %s, %s and %s/report.html\n", notes, md, csv, out);
         }
     }
     if (epochs_csv) fclose(epochs_csv);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "emofuse/atomic_file.h"
 #include "emofuse/parallel.h"
 #include "emofuse/progress.h"
 #include "experiment/internal.h"
@@ -73,6 +74,13 @@ static void run_unit(void *ctx, int64_t item, int thread)
             q->done++;
             q->busy += res.seconds;
             log_run(q, r, &res);
+            /* Timings and sizes for the report, next to the run's scores (best effort:
+             * the scores already hold the result). */
+            char info[4500], line[512];
+            snprintf(info, sizeof info, "%.*s.info", (int)strlen(r->path) - 4, r->path);
+            int n = snprintf(line, sizeof line, "seconds,n_train,n_test,epochs,avauc\n%.3f,%lld,%lld,%d,%.6f\n",
+                             res.seconds, (long long)res.n_train, (long long)res.n_test, res.epochs, res.av_auc);
+            ef_atomic_write(info, line, (size_t)n, NULL);
         }
         pthread_mutex_unlock(&q->lock);
         if (rc) return;

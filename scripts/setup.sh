@@ -23,4 +23,4 @@ $ef experiment --preset pepino2020 --set manifest=demo/manifest.csv --set "bert=
   --set seeds=3 --set figure2.variants=default \
   --set epochs.audio=10 --set epochs.bert=10 --set epochs.ef-cs=10 --set epochs.ef-pt=10 \
   --set epochs.ef-ws=10 --set epochs.lf-pt=10 -o demo/paper
-echo "setup: done. The CLI is build/emofuse; Table 1 of the demo is demo/paper/table1.md"
+echo "setup: done. The CLI is build/emofuse; Table 1: demo/paper/table1.md; the report: demo/paper/report.html"

@@ -23,7 +23,7 @@ $ef corpus iemocap "$work/demo" -o "$work/m.csv" 2> /dev/null
 common=(--set manifest="$work/m.csv" --set systems=audio,bert,ef-cs,ef-pt --set protocol=speaker-script
   --set seeds=2 --set bert=random -q)
 # Features (and the random encoder) once; both timed runs reuse them.
-$ef experiment "${common[@]}" --set seeds=1 --set systems=audio -o "$work/prep" > /dev/null
+$ef experiment "${common[@]}" --set seeds=1 --set systems=audio,bert --set epochs.audio=1 --set epochs.bert=1 -o "$work/prep" > /dev/null
 for j in 1 2; do
   mkdir -p "$work/j$j"
   cp -r "$work/prep/features" "$work/j$j/"

@@ -19,6 +19,12 @@ try:
     from sklearn.metrics import recall_score, roc_auc_score
     HAVE_SKLEARN = True
 except ImportError:
+    # A python3 earlier on PATH (pyenv, venv) may lack Debian's python3-sklearn: use the
+    # system interpreter, which scripts/install-deps.sh gives scikit-learn.
+    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") \
+            and not os.environ.get("TABLE1_CHECK_NO_REEXEC"):
+        os.environ["TABLE1_CHECK_NO_REEXEC"] = "1"
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
     HAVE_SKLEARN = False
 
 

@@ -106,6 +106,19 @@ void exp_run_epoch_path(const exp_run *r, int epoch, char *buf, size_t n);
 ef_code exp_write_report_page(const exp_plan *p, const ef_table1_row *rows, int n_rows, const char *const *svgs,
                               const char *const *captions, int n_svgs, ef_error *err);
 
+/* figures.c: the figures of OUT from Table 1's per-seed AvAUCs. */
+#include "emofuse/report_figures.h"
+typedef struct {
+    int n;
+    const char *names[1024];       /* Table 1 row names */
+    const double *auc[1024];       /* per-seed AvAUC of each row */
+    int n_auc[1024];
+    ef_fig_curve curves[64];       /* select_epochs=test: one per system */
+    int n_curves;
+} exp_fig_rows;
+ef_code exp_write_figures(const exp_plan *p, const exp_fig_rows *fr, const char **svgs, const char **captions,
+                          int *n_svgs, ef_error *err);
+
 /* prepare.c: manifest, folds and feature stores inside OUT (idempotent, locked). */
 ef_code exp_prepare(const ef_experiment *x, const char *out_dir, FILE *log, ef_error *err);
 /* features.c: the feature stores the grid reads, in OUT/features/ (made or brought up to date). */

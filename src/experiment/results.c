@@ -120,12 +120,13 @@ static ef_code merge_seed(const exp_plan *p, const char *name, int seed, int epo
  * the first 5 seeds' merged test folds (ties: the earlier epoch). 0 while those seeds are
  * unfinished. Every candidate's median goes to epochs.csv. */
 static ef_code select_epoch(const exp_plan *p, const char *name, int seeds, FILE *epochs_csv, int *chosen,
-                            ef_error *err)
+                            int *cands, double *med, int *n_cands, ef_error *err)
 {
     *chosen = 0;
-    int cands[EXP_MAX_CANDIDATES], nc = exp_candidates(p->x, cands, EXP_MAX_CANDIDATES);
+    *n_cands = 0;
+    int nc = exp_candidates(p->x, cands, EXP_MAX_CANDIDATES);
     int first = seeds < 5 ? seeds : 5;
-    double best = -1, med[EXP_MAX_CANDIDATES];
+    double best = -1;
     for (int c = 0; c < nc; c++) {
         double auc[5];
         int n = 0;
@@ -148,6 +149,7 @@ static ef_code select_epoch(const exp_plan *p, const char *name, int seeds, FILE
     }
     for (int c = 0; c < nc; c++)
         fprintf(epochs_csv, "%s,%d,%d,%.6f,%d\n", name, cands[c], first, med[c], cands[c] == *chosen);
+    *n_cands = nc;
     return EF_OK;
 }
 
@@ -170,6 +172,11 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
     if (!rc && (!rows || !rec || !auc || !evs || !seed_of)) rc = ef_fail(err, EF_ERR_NOMEM, "out of memory");
     int n_rows = 0;
     int64_t finished = 0;
+    /* Per-seed AvAUCs and selection curves for the figures; `owned` frees them. */
+    exp_fig_rows fr;
+    memset(&fr, 0, sizeof fr);
+    void *owned[1024 + 2 * 64];
+    int n_owned = 0;
     bool select_test = !rc && exp_selection(x) == EXP_SELECT_TEST;
     char *epochs_text = NULL;
     size_t epochs_len = 0;
@@ -183,11 +190,23 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
         bool seen = !r->listed;
         for (int j = 0; j < n_rows && !seen; j++) seen = !strcmp(rows[j].system, r->name);
         if (seen) continue;
-        int n = 0, epoch = 0;
-        if (select_test) {
-            rc = select_epoch(&p, r->name, seeds, epochs_csv, &epoch, err);
-            if (rc || epoch == 0) continue;
+        int n = 0, epoch = 0, ncand = 0;
+        int *cand = calloc(EXP_MAX_CANDIDATES, sizeof *cand);
+        double *cmed = calloc(EXP_MAX_CANDIDATES, sizeof *cmed);
+        if (!cand || !cmed) rc = ef_fail(err, EF_ERR_NOMEM, "out of memory");
+        if (!rc && select_test) {
+            rc = select_epoch(&p, r->name, seeds, epochs_csv, &epoch, cand, cmed, &ncand, err);
+            if (!rc && epoch > 0 && fr.n_curves < 64) {
+                fr.curves[fr.n_curves++] = (ef_fig_curve){r->name, cand, cmed, ncand, epoch};
+                owned[n_owned++] = cand;
+                owned[n_owned++] = cmed;
+                cand = NULL;
+                cmed = NULL;
+            }
         }
+        free(cand);
+        free(cmed);
+        if (rc || (select_test && epoch == 0)) continue;
         for (int s = 1; s <= seeds && !rc; s++) {
             bool ok;
             rc = merge_seed(&p, r->name, s, epoch, true, &ok, &evs[n], err);
@@ -215,6 +234,16 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
         row->median_seed = seed_of[order[(n - 1) / 2]];
         row->median = evs[order[(n - 1) / 2]];
         row->epoch = epoch;
+        if (fr.n < 1024) {
+            double *copy = malloc(sizeof *copy * (size_t)n);
+            if (copy) {
+                memcpy(copy, auc, sizeof *copy * (size_t)n);
+                fr.names[fr.n] = row->system;
+                fr.auc[fr.n] = copy;
+                fr.n_auc[fr.n++] = n;
+                owned[n_owned++] = copy;
+            }
+        }
     }
     if (!rc) {
         char md[4300], csv[4300], notes[1024] = "";
@@ -234,7 +263,10 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
             rc = ef_atomic_write(ep, epochs_text, epochs_len, err);
         }
         rc = ef_report_table1(md, csv, rows, n_rows, ef_emotion4_names, 4, notes, err);
-        if (!rc) rc = exp_write_report_page(&p, rows, n_rows, NULL, NULL, 0, err);
+        const char *svgs[3], *captions[3];
+        int n_svgs = 0;
+        if (!rc) rc = exp_write_figures(&p, &fr, svgs, captions, &n_svgs, err);
+        if (!rc) rc = exp_write_report_page(&p, rows, n_rows, svgs, captions, n_svgs, err);
         if (!rc && complete) *complete = finished == p.n_runs;
         if (!rc && log) {
             fprintf(log, "\n%-28s %5s  %-14s %-15s\n", "system", "seeds", "AvRec (%)", "AvAUC");
@@ -245,6 +277,7 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
             fprintf(log, "%s\nwrote %s, %s and %s/report.html\n", notes, md, csv, out);
         }
     }
+    for (int i = 0; i < n_owned; i++) free(owned[i]);
     if (epochs_csv) fclose(epochs_csv);
     free(epochs_text);
     free(rows);

@@ -21,9 +21,13 @@ set_args=(--set manifest=m.csv --set systems=audio --set protocol=speaker-script
   --set epochs.audio=2)
 "$bin" experiment "${set_args[@]}" -o out -q || fail "experiment"
 [[ -s out/report.html ]] || fail "no report.html"
-cp out/report.html first.html
+for f in fig3.svg fig3.pdf fig3.png; do [[ -s out/$f ]] || fail "missing out/$f"; done
+head -c 5 out/fig3.pdf | grep -q "%PDF-" || fail "fig3.pdf is not a PDF"
+mkdir first && cp out/report.html out/fig3.* first/
 "$bin" report out 2>/dev/null || fail "report"
-cmp -s out/report.html first.html || fail "emofuse report did not re-create report.html byte for byte"
+for f in report.html fig3.svg fig3.pdf fig3.png; do
+  cmp -s out/$f first/$f || fail "emofuse report did not re-create $f byte for byte"
+done
 grep -q "http" out/report.html && grep -qE "(src|href)=\"https?:" out/report.html && fail "the page loads something from the network"
 
 flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
@@ -33,9 +37,12 @@ timeout 120 "$chromium" "${flags[@]}" --dump-dom "file://$dir/out/report.html" >
 grep -q 'id="table1"' dom.html || fail "Table 1 is not in the rendered DOM"
 grep -q "<td>audio</td>" dom.html || fail "the audio row is not in the rendered table"
 grep -iE "CONSOLE.*(error|Uncaught)" console.txt && fail "console errors"
-n_fig=$(grep -o '<figure id="fig[0-9]*">' dom.html | wc -l)
-n_svg=$(grep -o '<figure id="fig[0-9]*">[[:space:]]*<svg' dom.html | wc -l)
-[[ $n_fig -eq $n_svg ]] || fail "$((n_fig - n_svg)) figures are missing their SVG"
+read -r n_fig n_svg < <(python3 -c '
+import re, sys
+d = open(sys.argv[1]).read()
+figs = re.findall(r"<figure id=\"fig\d+\">(.*?)</figure>", d, re.S)
+print(len(figs), sum(1 for f in figs if re.search(r"<svg[^>]*>.*<path", f, re.S)))' dom.html)
+[[ $n_fig -ge 1 && $n_fig -eq $n_svg ]] || fail "figures in the page: $n_fig, with their SVG: $n_svg"
 timeout 120 "$chromium" "${flags[@]}" --window-size=1200,2400 --screenshot="$dir/shot.png" \
   "file://$dir/out/report.html" > /dev/null 2>&1 || fail "screenshot"
 share=$(python3 "$src/tests/util/png_stats.py" shot.png) || fail "screenshot is not a PNG"

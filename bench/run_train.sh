@@ -8,7 +8,7 @@
 #   bucketed  bench/train_torch.py --loop bucketed: batches of similar lengths (sorted,
 #             batch order shuffled each epoch), padding within a batch only
 # Systems: text, audio, ef, lf (cold start) and ef-pt, lf-pt (fusion head on frozen
-# branches; emofuse also prints what a cache of the branch outputs would cost).
+# branches run every step; emofuse also times its default PT path, which caches them).
 # Every program first runs WARMUP (10) untimed steps, then times EPOCHS epochs; threads:
 # OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = torch.set_num_threads = t for each t in THREADS.
 # Peak memory: /usr/bin/time -v "Maximum resident set size" of each process (the synthetic
@@ -42,7 +42,7 @@ run() { # out-prefix threads command...
 
 "$bt" lengths "$utts" >"$tmp/lengths.txt" 2>"$tmp/lengths.stats"
 start=$(date +%s)
-echo "CPU: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores); $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'); $(nproc) cores); $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "data: $utts utterances; $(cat "$tmp/lengths.stats")"
 echo "timing: $epochs epoch(s) after $warmup warm-up steps, batch $batch; s = wall s/epoch, cpu = process CPU s/epoch"
 echo
@@ -63,20 +63,23 @@ for s in $systems; do
   done
 done
 echo
-# PT against CS of the same fusion system and thread count, and the cache estimate.
+# PT against CS of the same fusion system and thread count (wall and CPU): the table's PT
+# rows run the frozen branches every step on both sides; emofuse's default PT path caches
+# the branch outputs (fill once, then cached epochs), amortised here over a 20-epoch run.
 for s in $systems; do
   case $s in *-pt) ;; *) continue ;; esac
   cs=${s%-pt}
   for t in $threads; do
     [ -f "$tmp/$cs.$t.c.out" ] || continue
-    pt=$(field "$tmp/$s.$t.c.out" 1) c=$(field "$tmp/$cs.$t.c.out" 1)
-    cache=$(sed -n 's/.*cache: fill \([0-9.]*\) s once.*head \([0-9.]*\) s\/epoch.*/\1 \2/p' "$tmp/$s.$t.c.out")
-    fill=${cache% *} head=${cache#* }
-    echo "$s t=$t: emofuse PT/CS epoch $(div "$pt" "$c") (PT ${pt} s, ${cs} CS ${c} s); PyTorch PT/CS padded" \
-      "$(div "$(field "$tmp/$s.$t.p.out" 1)" "$(field "$tmp/$cs.$t.p.out" 1)")," \
-      "bucketed $(div "$(field "$tmp/$s.$t.b.out" 1)" "$(field "$tmp/$cs.$t.b.out" 1)");" \
-      "with a cache: fill ${fill} s once + head ${head} s/epoch -> 20 epochs $(awk -v f="$fill" -v h="$head" 'BEGIN { printf "%.2f", f + 20 * h }') s" \
-      "= $(awk -v f="$fill" -v h="$head" -v c="$c" 'BEGIN { printf "%.3f", (f / 20 + h) / c }') of ${cs} CS per epoch"
+    r() { div "$(field "$tmp/$s.$t.$1.out" "$2")" "$(field "$tmp/$cs.$t.$1.out" "$2")"; }
+    read -r fill fillc ep epc < <(sed -n 's/.*cache: fill \([0-9.]*\) s once, cpu \([0-9.]*\) s.*cached epoch \([0-9.]*\) s, cpu \([0-9.]*\) s.*/\1 \2 \3 \4/p' "$tmp/$s.$t.c.out")
+    c=$(field "$tmp/$cs.$t.c.out" 1) cc=$(field "$tmp/$cs.$t.c.out" 2)
+    echo "$s t=$t: PT/CS epoch, branches every step (wall, cpu): emofuse $(r c 1), $(r c 2) (PT $(field "$tmp/$s.$t.c.out" 1) s," \
+      "$cs CS $c s); PyTorch padded $(r p 1), $(r p 2); bucketed $(r b 1), $(r b 2)"
+    echo "  emofuse PT cache: fill $fill s (cpu $fillc s) once, cached epoch $ep s (cpu $epc s): PT/CS per epoch" \
+      "$(div "$ep" "$c") (cpu $(div "$epc" "$cc")); with the fill amortised over 20 epochs" \
+      "$(awk -v f="$fill" -v e="$ep" -v c="$c" 'BEGIN { printf "%.3f", (f / 20 + e) / c }')" \
+      "(cpu $(awk -v f="$fillc" -v e="$epc" -v c="$cc" 'BEGIN { printf "%.3f", (f / 20 + e) / c }'))"
   done
 done
 echo "total $(($(date +%s) - start)) s; load $(cut -d' ' -f1-3 /proc/loadavg)"

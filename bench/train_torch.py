@@ -14,9 +14,10 @@ Two batching loops, the same masked model:
             into batches of consecutive lengths, and the batch order is shuffled; padding
             (and masking) only within a batch of similar lengths
 Adam, class-weighted cross-entropy, dropout 0.5 at the input of L_A2. PT: branch tensors
-frozen (requires_grad False), their batch norm in inference mode with running statistics
-(tf.keras trainable=False, as emofuse), dropout still active, fusion head trained (lf-pt
-lr 1e-2); the branches run forward every step (no cache), as in emofuse today.
+frozen (requires_grad False) and run in inference mode (batch norm on running statistics,
+no dropout: emofuse's semantics of a frozen block), fusion head trained (lf-pt lr 1e-2);
+the branches run forward every step (no cache: this script does not get emofuse's PT
+cache treatment), like bench_train's main PT line.
 A warm-up of a few steps runs before the timed epochs.
 usage: /usr/bin/python3 bench/train_torch.py SYSTEM[-cs|-pt] [utts [epochs [batch [threads]]]]
            --lengths FILE [--loop padded|bucketed] [--warmup STEPS]"""
@@ -139,7 +140,8 @@ def audio_branch(ids):
     x, m, lens = pad(audio, ids, DA)
     cnt = m.sum()
     h = masked_bn_relu(conv(x, *P["a1"][:2], KA), m, cnt, "a1")
-    h = F.dropout(h, 0.5, True)
+    if not PT:  # a frozen block runs in inference mode, its input dropout included
+        h = F.dropout(h, 0.5, True)
     h = masked_bn_relu(conv(h, *P["a2"][:2], KA), m, cnt, "a2")
     return h.sum(2) / lens[:, None]
 

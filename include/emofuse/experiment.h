@@ -14,7 +14,11 @@
  *   runs/<name>/seed<k>/<fold>-<key>.csv  one run's test scores; <key> hashes every
  *                            setting that produced them, so changed settings never mix
  *   scores/<name>/seed<k>.csv merged test-fold scores of one seed: id,fold,label,p_<class>...
- *   table1.md, table1.csv    median and IQR over seeds of AvRec and AvAUC per system */
+ *   table1.md, table1.csv    median and IQR over seeds of AvRec and AvAUC per system, with
+ *                            bootstrap intervals and significance marks
+ *   seeds.csv                every system's per-seed AvRec and AvAUC
+ *   significance.csv, intervals.csv  the pairwise tests and intervals (docs/evaluation.md)
+ *   report.html, fig*.svg/pdf/png    the report page and the figures (docs/report.md) */
 #ifndef EMOFUSE_EXPERIMENT_H
 #define EMOFUSE_EXPERIMENT_H
 
@@ -64,5 +68,12 @@ ef_code ef_experiment_run(const ef_experiment *x, const char *out_dir, const ef_
 /* Merge the finished runs of out_dir (any shards) into scores/ and write table1.md and
  * table1.csv. *complete (may be NULL) tells whether every run of the grid had finished. */
 ef_code ef_experiment_report(const char *out_dir, FILE *log, bool *complete, ef_error *err);
+
+/* Figure 3 of several experiments side by side (e.g. IEMOCAP and MSP-PODCAST): writes
+ * dir/fig3.{svg,pdf,png} with one panel per OUT, in the given order, titled with its corpus
+ * name (the `corpus` setting, else IEMOCAP / MSP-PODCAST recognised from the manifest's
+ * columns, else the manifest's name), from each OUT's experiment.json, manifest.csv and
+ * seeds.csv (written by ef_experiment_report). Creates dir when missing. */
+ef_code ef_experiment_fig3(const char *const *out_dirs, int n, const char *dir, ef_error *err);
 
 #endif

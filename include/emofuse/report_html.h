@@ -19,7 +19,8 @@ typedef struct {
     int n_rows;
     const char *const *classes;
     int K;
-    const char *significance_html; /* optional extra table (already HTML), may be NULL */
+    const char *table_note;        /* explains Table 1's significance marks (text), may be NULL */
+    const char *significance_html; /* the significance section (already HTML), may be NULL */
     const char *const *svg_paths;  /* figures to inline; a missing file is noted, not fatal */
     const char *const *svg_captions;
     int n_svgs;

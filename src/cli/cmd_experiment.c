@@ -137,7 +137,7 @@ int cmd_experiment(int argc, char **argv)
     }
     if (rc) return cli_fail(&err);
     if (!quiet)
-        fprintf(stderr, "experiment: %lld runs trained, %lld reused, in %.1f s\n", (long long)st.runs_done,
-                (long long)st.runs_reused, st.seconds);
+        fprintf(stderr, "experiment: %lld runs trained, %lld reused, in %.1f s\nreport: %s/report.html\n",
+                (long long)st.runs_done, (long long)st.runs_reused, st.seconds, out);
     return 0;
 }

@@ -1,6 +1,8 @@
 /* emofuse report OUT: merge the finished runs of an experiment folder (all shards) into
- * scores/ and write table1.md and table1.csv. */
+ * scores/ and write the tables, figures and report.html. emofuse report OUT... -o DIR:
+ * Figure 3 of several experiments side by side, one panel per corpus. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "emofuse/experiment.h"
@@ -8,15 +10,40 @@
 int cmd_report(int argc, char **argv)
 {
     if (argc == 2 && cli_is_help(argv[1])) {
-        printf("usage: emofuse report OUT\n\n"
+        printf("usage: emofuse report OUT\n"
+               "       emofuse report OUT [OUT...] -o DIR\n\n"
                "Merges the finished runs of the experiment folder OUT (every shard's) into\n"
-               "OUT/scores/<system>/seed<k>.csv and writes OUT/table1.md and OUT/table1.csv.\n"
-               "Exit status 0 when the grid is complete, 3 when some runs are still missing.\n");
+               "OUT/scores/<system>/seed<k>.csv and writes OUT/table1.md, OUT/table1.csv, the\n"
+               "significance results, the figures and OUT/report.html.\n"
+               "Exit status 0 when the grid is complete, 3 when some runs are still missing.\n\n"
+               "With -o DIR: writes DIR/fig3.svg, .pdf and .png, Figure 3 with one panel per OUT\n"
+               "(e.g. IEMOCAP and MSP-PODCAST side by side), titled with each corpus' name, from the\n"
+               "OUTs' seeds.csv (run `emofuse report OUT` on each first).\n");
         return 0;
     }
-    if (argc != 2) return cli_usage_error("report: expected one experiment folder (see emofuse report --help)");
+    const char *outs[64], *dir = NULL;
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) {
+            if (++i >= argc) return cli_usage_error("report: -o needs a folder");
+            dir = argv[i];
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error("report: unknown option '%s' (see emofuse report --help)", argv[i]);
+        } else if (n == 64) {
+            return cli_usage_error("report: at most 64 experiment folders");
+        } else {
+            outs[n++] = argv[i];
+        }
+    }
+    if (n == 0 || (n > 1 && !dir))
+        return cli_usage_error("report: expected one experiment folder, or several with -o DIR (see emofuse report --help)");
     ef_error err = {0};
+    if (dir) {
+        if (ef_experiment_fig3(outs, n, dir, &err)) return cli_fail(&err);
+        printf("%s/fig3.svg\n%s/fig3.pdf\n%s/fig3.png\n", dir, dir, dir);
+        return 0;
+    }
     bool complete = false;
-    if (ef_experiment_report(argv[1], stderr, &complete, &err)) return cli_fail(&err);
+    if (ef_experiment_report(outs[0], stderr, &complete, &err)) return cli_fail(&err);
     return complete ? 0 : 3;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emofuse/atomic_file.h"
+#include "emofuse/csv.h"
 #include "emofuse/report_figures.h"
 #include "experiment/internal.h"
 
@@ -27,6 +29,42 @@ static const char *protocol_label(const char *p)
     if (!strcmp(p, "speaker")) return "SP";
     if (!strcmp(p, "speaker-script")) return "SP&SC";
     return p;
+}
+
+static void corpus_name_of(const ef_experiment *x, const ef_manifest *m, char *buf, size_t n)
+{
+    const char *set = exp_str(x, "corpus");
+    if (set && set[0]) {
+        snprintf(buf, n, "%s", set);
+        return;
+    }
+    if (m && ef_manifest_column(m, "session") >= 0) {
+        snprintf(buf, n, "IEMOCAP");
+        return;
+    }
+    if (m && ef_manifest_column(m, "split") >= 0) {
+        snprintf(buf, n, "MSP-PODCAST");
+        return;
+    }
+    /* The manifest's file name without its extension; "manifest" says nothing, so then
+     * the folder it lies in (data/ravdess/manifest.csv: "ravdess"). */
+    const char *path = exp_str(x, "manifest");
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", path ? path : "");
+    char *dot = strrchr(tmp, '.'), *slash = strrchr(tmp, '/');
+    if (dot && (!slash || dot > slash)) *dot = '\0';
+    const char *base = slash ? slash + 1 : tmp;
+    if (!strcmp(base, "manifest") && slash) {
+        *slash = '\0';
+        char *up = strrchr(tmp, '/');
+        base = up ? up + 1 : tmp;
+    }
+    snprintf(buf, n, "%s", base[0] ? base : "corpus");
+}
+
+void exp_corpus_name(const exp_plan *p, char *buf, size_t n)
+{
+    corpus_name_of(p->x, p->manifest, buf, n);
 }
 
 static int find_row(const exp_fig_rows *fr, const char *name)
@@ -57,16 +95,16 @@ ef_code exp_write_figures(const exp_plan *p, const exp_fig_rows *fr, const char 
     }
     ef_code rc = EF_OK;
     if (nb > 0) {
-        const char *m = ef_manifest_path(p->manifest);
-        (void)m;
-        ef_fig_panel panel = {protocol_label(p->protocols[0]), boxes, nb};
+        char corpus[128];
+        exp_corpus_name(p, corpus, sizeof corpus);
+        ef_fig_panel panel = {corpus, boxes, nb};
         snprintf(paths[0], sizeof paths[0], "%s/fig3", p->out);
         rc = ef_report_fig3(paths[0], &panel, 1, err);
         if (!rc) {
             strcat(paths[0], ".svg");
             svgs[*n_svgs] = paths[0];
-            captions[(*n_svgs)++] = "Figure 3: AvAUC over seeds per system (merged test folds of each seed; box: "
-                                    "quartiles, whiskers: 1.5 IQR).";
+            captions[(*n_svgs)++] = "Figure 3: AvAUC over seeds per system under Table 1's fold protocol (merged test "
+                                    "folds of each seed; box: quartiles, whiskers: 1.5 IQR).";
         }
     }
     /* Figure 2: the figure2 block's systems per protocol and size. */
@@ -118,5 +156,83 @@ ef_code exp_write_figures(const exp_plan *p, const exp_fig_rows *fr, const char 
                                     "folds, as in the paper).";
         }
     }
+    return rc;
+}
+
+/* ---- Figure 3 of several experiments (emofuse report OUT1 OUT2 ... -o DIR) ---------------- */
+
+typedef struct {
+    ef_experiment *x;
+    ef_manifest *m;
+    ef_csv seeds;
+    bool have_csv;
+    char corpus[128];
+    ef_fig_box boxes[EXP_MAX_LIST];
+    char labels[EXP_MAX_LIST][24];
+    double *values;
+} combined_panel;
+
+/* One OUT's panel: its systems in the order of its settings, values from OUT/seeds.csv. */
+static ef_code load_panel(combined_panel *c, const char *out, ef_fig_panel *panel, ef_error *err)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/experiment.json", out);
+    ef_code rc = ef_experiment_new(&c->x, NULL, err);
+    if (!rc) rc = ef_experiment_load(c->x, path, err);
+    snprintf(path, sizeof path, "%s/manifest.csv", out);
+    if (!rc) rc = ef_manifest_load(&c->m, path, err);
+    snprintf(path, sizeof path, "%s/seeds.csv", out);
+    if (!rc && (rc = ef_csv_load(&c->seeds, path, ',', err)))
+        ef_fail(err, rc, "%s: cannot read it (run `emofuse report %s` first)", path, out);
+    if (rc) return rc;
+    c->have_csv = true;
+    int sc = ef_csv_column(&c->seeds, "system"), ac = ef_csv_column(&c->seeds, "avauc");
+    if (sc < 0 || ac < 0) return ef_fail(err, EF_ERR_FORMAT, "%s: expected columns system,seed,avrec,avauc", path);
+    c->values = malloc(sizeof *c->values * (size_t)(c->seeds.rows + 1));
+    if (!c->values) return ef_fail(err, EF_ERR_NOMEM, "figures: out of memory");
+    const char *systems[EXP_MAX_LIST];
+    int ns = exp_list(c->x, "systems", NULL, systems, EXP_MAX_LIST), nb = 0, used = 0;
+    for (int i = 0; i < ns; i++) {
+        if (!strcmp(systems[i], "glove") && !exp_str(c->x, "glove")[0]) continue; /* not in its grid */
+        double *v = c->values + used;
+        int k = 0;
+        for (int64_t r = 0; r < c->seeds.rows; r++)
+            if (!strcmp(ef_csv_cell(&c->seeds, r, sc), systems[i])) {
+                char *end;
+                v[k] = strtod(ef_csv_cell(&c->seeds, r, ac), &end);
+                if (*end) return ef_fail(err, EF_ERR_FORMAT, "%s: row %lld: bad avauc", path, (long long)r + 2);
+                k++;
+            }
+        used += k;
+        paper_name(systems[i], c->labels[nb], sizeof c->labels[nb]);
+        c->boxes[nb] = (ef_fig_box){c->labels[nb], v, k};
+        nb++;
+    }
+    corpus_name_of(c->x, c->m, c->corpus, sizeof c->corpus);
+    *panel = (ef_fig_panel){c->corpus, c->boxes, nb};
+    return EF_OK;
+}
+
+ef_code ef_experiment_fig3(const char *const *outs, int n, const char *dir, ef_error *err)
+{
+    if (n < 1) return ef_fail(err, EF_ERR_ARG, "figure 3: no experiment folder given");
+    combined_panel *c = calloc((size_t)n, sizeof *c);
+    ef_fig_panel *panels = calloc((size_t)n, sizeof *panels);
+    ef_code rc = c && panels ? EF_OK : ef_fail(err, EF_ERR_NOMEM, "figures: out of memory");
+    for (int i = 0; i < n && !rc; i++) rc = load_panel(&c[i], outs[i], &panels[i], err);
+    if (!rc) rc = ef_mkdir_p(dir, err);
+    if (!rc) {
+        char prefix[4300];
+        snprintf(prefix, sizeof prefix, "%s/fig3", dir);
+        rc = ef_report_fig3(prefix, panels, n, err);
+    }
+    for (int i = 0; c && i < n; i++) {
+        if (c[i].have_csv) ef_csv_free(&c[i].seeds);
+        ef_manifest_free(c[i].m);
+        ef_experiment_free(c[i].x);
+        free(c[i].values);
+    }
+    free(c);
+    free(panels);
     return rc;
 }

@@ -29,6 +29,8 @@ int exp_int(const ef_experiment *x, const char *key);
 int exp_list(const ef_experiment *x, const char *key, const char *sub, const char **items, int max);
 bool exp_has_block(const ef_experiment *x, const char *key);
 int exp_epochs(const ef_experiment *x, const char *system);
+/* report.<key> (bootstrap, permutations, seed), fallback when absent. */
+int exp_report_int(const ef_experiment *x, const char *key, int fallback);
 /* exp_input bits of the feature stores the grid reads. */
 int exp_needed_inputs(const ef_experiment *x);
 const char *exp_model_json(const ef_experiment *x);
@@ -102,9 +104,27 @@ void exp_run_model_path(const exp_run *r, char *buf, size_t n);
 /* Test scores of one candidate epoch (select_epochs=test). */
 void exp_run_epoch_path(const exp_run *r, int epoch, char *buf, size_t n);
 
-/* report_page.c: OUT/report.html from the plan, Table 1 and the figures' SVG files. */
-ef_code exp_write_report_page(const exp_plan *p, const ef_table1_row *rows, int n_rows, const char *const *svgs,
-                              const char *const *captions, int n_svgs, ef_error *err);
+/* report_page.c: OUT/report.html from the plan, Table 1 (with the note on its marks), the
+ * significance section (HTML, may be NULL) and the figures' SVG files. */
+ef_code exp_write_report_page(const exp_plan *p, const ef_table1_row *rows, int n_rows, const char *table_note,
+                              const char *significance_html, const char *const *svgs, const char *const *captions,
+                              int n_svgs, ef_error *err);
+
+/* significance.c: the per-seed values of one Table 1 row. */
+typedef struct {
+    int n;
+    int *seeds;
+    double *avrec, *avauc;
+} exp_seed_values;
+/* Bootstrap intervals and pairwise tests of the rows (report_significance.h): fills the
+ * rows' intervals and marks, *html (malloc'ed) and marks_note, and writes
+ * OUT/significance.csv and OUT/intervals.csv. */
+ef_code exp_significance(const exp_plan *p, ef_table1_row *rows, int n_rows, const exp_seed_values *sv, char **html,
+                         char *marks_note, size_t note_cap, ef_error *err);
+
+/* figures.c: the corpus name of the report and Figure 3's panel: the `corpus` setting, else
+ * IEMOCAP (a session column), MSP-PODCAST (a split column), else the manifest's file name. */
+void exp_corpus_name(const exp_plan *p, char *buf, size_t n);
 
 /* figures.c: the figures of OUT from Table 1's per-seed AvAUCs. */
 #include "emofuse/report_figures.h"

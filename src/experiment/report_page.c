@@ -130,8 +130,9 @@ static char *runs_text(const exp_plan *p, int64_t *missing)
     return buf;
 }
 
-ef_code exp_write_report_page(const exp_plan *p, const ef_table1_row *rows, int n_rows, const char *const *svgs,
-                              const char *const *captions, int n_svgs, ef_error *err)
+ef_code exp_write_report_page(const exp_plan *p, const ef_table1_row *rows, int n_rows, const char *table_note,
+                              const char *significance_html, const char *const *svgs, const char *const *captions,
+                              int n_svgs, ef_error *err)
 {
     const char *warnings[8];
     int nw = 0;
@@ -142,10 +143,11 @@ ef_code exp_write_report_page(const exp_plan *p, const ef_table1_row *rows, int 
                               {"Corpus", corpus_text(p)},
                               {"Folds", folds_text(p)},
                               {"Runs and timings", runs_text(p, &missing)}};
-    char miss[256];
+    char miss[512];
     if (missing) {
         snprintf(miss, sizeof miss, "%lld of %lld runs have not finished: the table and figures use the seeds whose "
-                 "folds are all done (see Runs and timings).", (long long)missing, (long long)p->n_runs);
+                 "folds are all done (see Runs and timings), and so does the significance section (its tables give the "
+                 "seeds each test used).", (long long)missing, (long long)p->n_runs);
         warnings[nw++] = miss;
     }
     if (p->bert_random)
@@ -156,8 +158,12 @@ ef_code exp_write_report_page(const exp_plan *p, const ef_table1_row *rows, int 
                          "paper): these results are optimistic.";
     if (exp_selection(p->x) == EXP_SELECT_INNER)
         warnings[nw++] = "Epochs were selected per run on an inner validation split of its training fold.";
-    ef_html_report r = {.title = "emofuse experiment report", .warnings = warnings, .n_warnings = nw, .rows = rows,
-                        .n_rows = n_rows, .classes = ef_emotion4_names, .K = 4, .svg_paths = svgs,
+    char title[256], corpus[128];
+    exp_corpus_name(p, corpus, sizeof corpus);
+    snprintf(title, sizeof title, "emofuse experiment report: %s", corpus);
+    ef_html_report r = {.title = title, .warnings = warnings, .n_warnings = nw, .rows = rows,
+                        .n_rows = n_rows, .classes = ef_emotion4_names, .K = 4, .table_note = table_note,
+                        .significance_html = significance_html, .svg_paths = svgs,
                         .svg_captions = captions, .n_svgs = n_svgs, .sections = sec, .n_sections = 4};
     char path[4300];
     snprintf(path, sizeof path, "%s/report.html", p->out);

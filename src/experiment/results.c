@@ -153,6 +153,25 @@ static ef_code select_epoch(const exp_plan *p, const char *name, int seeds, FILE
     return EF_OK;
 }
 
+/* OUT/seeds.csv: every row's per-seed AvRec and AvAUC (full precision); the combined
+ * Figure 3 of several OUTs reads it. */
+static ef_code write_seeds_csv(const char *out, const ef_table1_row *rows, const exp_seed_values *sv, int n,
+                               ef_error *err)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/seeds.csv", out);
+    ef_atomic_file af;
+    ef_code rc = ef_atomic_open(&af, path, err);
+    if (rc) return rc;
+    fprintf(af.fp, "system,seed,avrec,avauc\n");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < sv[i].n; k++) {
+            ef_csv_write_field(af.fp, rows[i].system);
+            fprintf(af.fp, ",%d,%.17g,%.17g\n", sv[i].seeds[k], sv[i].avrec[k], sv[i].avauc[k]);
+        }
+    return ef_atomic_commit(&af, err);
+}
+
 ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_error *err)
 {
     if (complete) *complete = false;
@@ -169,7 +188,9 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
     double *rec = calloc((size_t)seeds + 1, sizeof *rec), *auc = calloc((size_t)seeds + 1, sizeof *auc);
     ef_eval_result *evs = calloc((size_t)seeds + 1, sizeof *evs);
     int *seed_of = calloc((size_t)seeds + 1, sizeof *seed_of);
-    if (!rc && (!rows || !rec || !auc || !evs || !seed_of)) rc = ef_fail(err, EF_ERR_NOMEM, "out of memory");
+    /* Every row's per-seed values, for the significance tests and OUT/seeds.csv. */
+    exp_seed_values *sv = calloc((size_t)p.n_runs + 1, sizeof *sv);
+    if (!rc && (!rows || !rec || !auc || !evs || !seed_of || !sv)) rc = ef_fail(err, EF_ERR_NOMEM, "out of memory");
     int n_rows = 0;
     int64_t finished = 0;
     /* Per-seed AvAUCs and selection curves for the figures; `owned` frees them. */
@@ -234,6 +255,18 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
         row->median_seed = seed_of[order[(n - 1) / 2]];
         row->median = evs[order[(n - 1) / 2]];
         row->epoch = epoch;
+        row->avrec_ci[0] = row->avrec_ci[1] = row->avauc_ci[0] = row->avauc_ci[1] = NAN;
+        exp_seed_values *v = &sv[n_rows - 1];
+        v->seeds = malloc(sizeof *v->seeds * (size_t)n);
+        v->avrec = malloc(sizeof *v->avrec * (size_t)n);
+        v->avauc = malloc(sizeof *v->avauc * (size_t)n);
+        if (!rc && (!v->seeds || !v->avrec || !v->avauc)) rc = ef_fail(err, EF_ERR_NOMEM, "out of memory");
+        if (!rc) {
+            v->n = n;
+            memcpy(v->seeds, seed_of, sizeof *v->seeds * (size_t)n);
+            memcpy(v->avrec, rec, sizeof *v->avrec * (size_t)n);
+            memcpy(v->avauc, auc, sizeof *v->avauc * (size_t)n);
+        }
         if (fr.n < 1024) {
             double *copy = malloc(sizeof *copy * (size_t)n);
             if (copy) {
@@ -262,11 +295,15 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
             snprintf(ep, sizeof ep, "%s/epochs.csv", out);
             rc = ef_atomic_write(ep, epochs_text, epochs_len, err);
         }
-        rc = ef_report_table1(md, csv, rows, n_rows, ef_emotion4_names, 4, notes, err);
+        char *sig_html = NULL, marks_note[1024] = "";
+        if (!rc) rc = write_seeds_csv(out, rows, sv, n_rows, err);
+        if (!rc) rc = exp_significance(&p, rows, n_rows, sv, &sig_html, marks_note, sizeof marks_note, err);
+        if (!rc) rc = ef_report_table1(md, csv, rows, n_rows, ef_emotion4_names, 4, marks_note, notes, err);
         const char *svgs[3], *captions[3];
         int n_svgs = 0;
         if (!rc) rc = exp_write_figures(&p, &fr, svgs, captions, &n_svgs, err);
-        if (!rc) rc = exp_write_report_page(&p, rows, n_rows, svgs, captions, n_svgs, err);
+        if (!rc) rc = exp_write_report_page(&p, rows, n_rows, marks_note, sig_html, svgs, captions, n_svgs, err);
+        free(sig_html);
         if (!rc && complete) *complete = finished == p.n_runs;
         if (!rc && log) {
             fprintf(log, "\n%-28s %5s  %-14s %-15s\n", "system", "seeds", "AvRec (%)", "AvAUC");
@@ -278,6 +315,12 @@ ef_code ef_experiment_report(const char *out, FILE *log, bool *complete, ef_erro
         }
     }
     for (int i = 0; i < n_owned; i++) free(owned[i]);
+    for (int64_t i = 0; sv && i < p.n_runs; i++) {
+        free(sv[i].seeds);
+        free(sv[i].avrec);
+        free(sv[i].avauc);
+    }
+    free(sv);
     if (epochs_csv) fclose(epochs_csv);
     free(epochs_text);
     free(rows);

@@ -36,6 +36,9 @@ static const schema_entry schema[] = {
     {"select_epochs", T_STR, "off (epochs.<system>), test (the paper: best median AvAUC of the first 5 seeds "
                              "on the test folds; optimistic) or inner (an inner validation split)"},
     {"epoch_candidates", T_INTS, "epochs scored when select_epochs is test or inner"},
+    {"corpus", T_STR, "corpus name in the report and Figure 3's panel; empty = from the manifest"},
+    {"report", T_INT_MAP, "significance: report.bootstrap (resamples, 1000), report.permutations (1000), "
+                          "report.seed (1)"},
 };
 #define N_SCHEMA (int)(sizeof schema / sizeof schema[0])
 
@@ -43,7 +46,8 @@ static const char *const defaults_json =
     "{\"manifest\": \"\", \"label_map\": \"\", \"protocol\": [\"speaker\"], \"k\": 5, \"fold_seed\": 1,"
     " \"systems\": [\"audio\"], \"variants\": [\"default\"], \"seeds\": 3, \"epochs\": {}, \"batch_size\": 32,"
     " \"fusion_text\": \"bert\", \"bert\": \"\", \"glove\": \"\", \"figure2\": null, \"model\": {},"
-    " \"select_epochs\": \"off\", \"epoch_candidates\": [5, 10, 15, 20, 25, 30]}";
+    " \"select_epochs\": \"off\", \"epoch_candidates\": [5, 10, 15, 20, 25, 30], \"corpus\": \"\","
+    " \"report\": {\"bootstrap\": 1000, \"permutations\": 1000, \"seed\": 1}}";
 
 /* The paper: Table 1 / Figure 3 under speaker-script folds, Figure 2's fold study for
  * audio and BERT at three sizes. glove runs when a GloVe file is given. */
@@ -328,6 +332,12 @@ int exp_epochs(const ef_experiment *x, const char *system)
 }
 
 /* select_epochs as an enum; candidates sorted ascending, duplicates removed. */
+int exp_report_int(const ef_experiment *x, const char *key, int fallback)
+{
+    json_object *v = json_object_object_get(json_object_object_get(x->root, "report"), key);
+    return v ? json_object_get_int(v) : fallback;
+}
+
 exp_select exp_selection(const ef_experiment *x)
 {
     const char *s = exp_str(x, "select_epochs");
@@ -422,6 +432,14 @@ ef_code ef_experiment_validate(const ef_experiment *x, ef_error *err)
     json_object_object_foreach(json_object_object_get(x->root, "epochs"), sys, ep)
     {
         if (json_object_get_int(ep) < 1) return ef_fail(err, EF_ERR_ARG, "epochs.%s must be at least 1", sys);
+    }
+    json_object_object_foreach(json_object_object_get(x->root, "report"), rk, rv)
+    {
+        if (strcmp(rk, "bootstrap") && strcmp(rk, "permutations") && strcmp(rk, "seed"))
+            return ef_fail(err, EF_ERR_ARG, "report.%s: unknown (known: report.bootstrap, report.permutations, "
+                           "report.seed)", rk);
+        if (json_object_get_int(rv) < (strcmp(rk, "seed") ? 1 : 0))
+            return ef_fail(err, EF_ERR_ARG, "report.%s must be at least %d", rk, strcmp(rk, "seed") ? 1 : 0);
     }
     ef_model_config cfg = ef_model_config_default(EF_SYS_EF);
     rc = ef_model_config_from_json(&cfg, exp_model_json(x), "setting 'model'", err);

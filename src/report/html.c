@@ -1,5 +1,6 @@
 /* report.html: Table 1, the figures (inline SVG), warnings and the facts a reviewer asks
  * for (settings, corpus, folds, timings), in one file that opens offline. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,18 +53,32 @@ static void write_table(FILE *f, const ef_html_report *r)
         put_escaped(f, r->classes[k]);
         fputs("</th>", f);
     }
-    fputs("</tr>\n", f);
+    fputs("<th>AvRec 95% CI</th><th>AvAUC 95% CI</th></tr>\n", f);
     for (int i = 0; i < r->n_rows; i++) {
         const ef_table1_row *t = &r->rows[i];
         fputs("<tr><td>", f);
         put_escaped(f, t->system);
         if (t->epoch > 0) fprintf(f, " (epoch %d)", t->epoch);
-        fprintf(f, "</td><td>%d</td><td>%.1f &plusmn; %.1f</td><td>%.3f &plusmn; %.3f</td>", t->n_seeds,
-                100 * t->av_rec.median, 100 * t->av_rec.iqr, t->av_auc.median, t->av_auc.iqr);
+        if (t->letter) fprintf(f, " (%c)", t->letter);
+        fprintf(f, "</td><td>%d</td><td>%.1f &plusmn; %.1f", t->n_seeds, 100 * t->av_rec.median, 100 * t->av_rec.iqr);
+        if (t->beats_avrec[0]) fprintf(f, "<sup>%s</sup>", t->beats_avrec);
+        fprintf(f, "</td><td>%.3f &plusmn; %.3f", t->av_auc.median, t->av_auc.iqr);
+        if (t->beats_avauc[0]) fprintf(f, "<sup>%s</sup>", t->beats_avauc);
+        fputs("</td>", f);
         for (int k = 0; k < r->K; k++) fprintf(f, "<td>%.1f</td>", 100 * t->median.recall[k]);
+        if (isnan(t->avrec_ci[0])) fputs("<td>n/a</td>", f);
+        else fprintf(f, "<td>[%.1f, %.1f]</td>", 100 * t->avrec_ci[0], 100 * t->avrec_ci[1]);
+        if (isnan(t->avauc_ci[0])) fputs("<td>n/a</td>", f);
+        else fprintf(f, "<td>[%.3f, %.3f]</td>", t->avauc_ci[0], t->avauc_ci[1]);
         fputs("</tr>\n", f);
     }
-    fputs("</table>\n<p class=\"note\">Per-class recall: of the median seed (by AvAUC).</p>\n", f);
+    fputs("</table>\n<p class=\"note\">Per-class recall and the 95% bootstrap intervals: of the median seed (by "
+          "AvAUC).", f);
+    if (r->table_note) {
+        fputs(" ", f);
+        put_escaped(f, r->table_note);
+    }
+    fputs("</p>\n", f);
 }
 
 static void write_confusions(FILE *f, const ef_html_report *r)

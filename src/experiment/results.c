@@ -78,7 +78,15 @@ static ef_code merge_seed(const exp_plan *p, const char *name, int seed, int epo
     for (int64_t i = 0; i < p->n_runs; i++)
         if (!strcmp(p->runs[i].name, name) && p->runs[i].seed == seed) {
             scores_path(&p->runs[i], epoch, path, sizeof path);
-            if (!exists(path)) return EF_OK;
+            if (!exists(path)) {
+                /* Unfinished: a merged file of earlier settings must not stay behind, or scripts
+                 * recomputing from scores/ would count a seed the tables leave out. */
+                if (write) {
+                    snprintf(path, sizeof path, "%s/scores/%s/seed%d.csv", p->out, name, seed);
+                    remove(path);
+                }
+                return EF_OK;
+            }
         }
     ef_code rc = EF_OK;
     FILE *sink = NULL;

@@ -99,7 +99,7 @@ typedef enum { EF_SIGNIF_AVAUC, EF_SIGNIF_AVREC } ef_signif_metric;
 int ef_signif_better(const ef_signif_result *res, int a, int b, ef_signif_metric m);
 
 /* The letter of compared system i in Table 1's marks ('a', 'b', ...; '\0' when not
- * compared), and the letters of the systems it beats on metric m (NUL-terminated). */
+ * compared or when there is no pair), and the letters of the systems it beats on metric m (NUL-terminated). */
 char ef_signif_letter(const ef_signif_result *res, const ef_signif_system *systems, int i);
 void ef_signif_beats(const ef_signif_result *res, const ef_signif_system *systems, int i, ef_signif_metric m,
                      char *out, int cap);

@@ -157,6 +157,7 @@ ef_code exp_significance(const exp_plan *p, ef_table1_row *rows, int n_rows, con
                  "Holm-adjusted across the %d pairs, p <= %g). %s%s", res.n_pairs, o.alpha,
                  n_marked ? "" : "No difference reached it. ",
                  min_seeds < 6 ? "With 5 or fewer seeds no difference can (the smallest two-sided p is 2/2^n). " : "");
+    for (size_t len = strlen(marks_note); len > 0 && marks_note[len - 1] == ' ';) marks_note[--len] = '\0';
     *html = ef_signif_html(&res, sys, exp_int(p->x, "seeds"));
     if (!*html) rc = ef_fail(err, EF_ERR_NOMEM, "significance: out of memory");
     if (!rc) rc = write_csvs(p, &res, sys, err);

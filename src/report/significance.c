@@ -301,8 +301,7 @@ int ef_signif_better(const ef_signif_result *res, int a, int b, ef_signif_metric
 
 char ef_signif_letter(const ef_signif_result *res, const ef_signif_system *sys, int i)
 {
-    (void)res;
-    if (!sys[i].compared) return '\0';
+    if (!sys[i].compared || res->n_pairs == 0) return '\0'; /* nothing compared: no marks */
     int k = 0;
     for (int j = 0; j < i; j++) k += sys[j].compared;
     return k < 26 ? (char)('a' + k) : '?';

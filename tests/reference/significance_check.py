@@ -155,6 +155,7 @@ def main():
     table = list(csv.DictReader(open(os.path.join(out, "table1.csv"))))
     systems = [r["system"] for r in table]
     bad = []
+    worst = {"ci": 0.0, "perm_p": 0.0}
 
     # Per-seed metrics from the score files (the seeds with a merged file).
     per_seed = {}
@@ -191,6 +192,8 @@ def main():
                 "avauc_lo": np.percentile(aucs, 2.5) if aucs else float("nan"),
                 "avauc_hi": np.percentile(aucs, 97.5) if aucs else float("nan")}
         for key, v in want.items():
+            if not math.isnan(float(v)):
+                worst["ci"] = max(worst["ci"], abs(fnum(r[key]) - float(v)))
             if not close(fnum(r[key]), float(v), 1e-9):
                 bad.append(f"{s}: {key} {r[key]} in intervals.csv, {v!r} recomputed")
         if int(r["n"]) != m or int(r["n_boot"]) != n_boot or int(r["n_avauc"]) != len(aucs):
@@ -255,6 +258,7 @@ def main():
         for i, name in enumerate(("avauc", "avrec")):
             pp = (1 + hits[i]) / (1 + n_perm)
             fam["p_" + name].append(pp)
+            worst["perm_p"] = max(worst["perm_p"], abs(fnum(r["p_" + name]) - pp))
             if not close(fnum(r["p_" + name]), pp, 2 / (1 + n_perm)):
                 bad.append(f"{a} vs {b}: permutation {name} p {r['p_' + name]}, replayed {pp!r}")
     for key, ps in fam.items():
@@ -283,7 +287,8 @@ def main():
         print(line)
     if bad:
         sys.exit(1)
-    print(f"ok ({len(intervals)} intervals, {len(sig)} pairs; scipy, scikit-learn)")
+    print(f"ok ({len(intervals)} intervals, {len(sig)} pairs; scipy, scikit-learn; largest difference: interval "
+          f"ends {worst['ci']:.1e}, permutation p {worst['perm_p']:.1e})")
 
 
 if __name__ == "__main__":

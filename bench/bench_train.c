@@ -23,7 +23,9 @@
  * usage: bench_train lengths [utts (5531)]                     lengths file to stdout
  *          (and their statistics to stderr)
  *        bench_train SYSTEM[-cs|-pt] [utts [epochs [batch [lengths-file [warmup-steps]]]]]
- *        (threads: OPENBLAS_NUM_THREADS; without a lengths file the generator runs here) */
+ *        (threads: EF_TRAIN_THREADS, else OPENBLAS_NUM_THREADS, else 1: ef_train_options.threads
+ *        of one training, BLAS single-threaded inside; without a lengths file the
+ *        generator runs here) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,6 +236,12 @@ int main(int argc, char **argv)
     ef_train_options o = ef_train_defaults(sys, strat);
     o.batch_size = batch;
     o.no_pt_cache = 1; /* the main measurement runs the frozen branches every step */
+    /* One training on t threads: the library's pool splits each step's rows, BLAS runs
+     * single-threaded inside (ef_train sets it). t = OPENBLAS_NUM_THREADS, as the PyTorch
+     * reference's thread count, unless EF_TRAIN_THREADS says otherwise. */
+    const char *te = getenv("EF_TRAIN_THREADS");
+    if (!te) te = getenv("OPENBLAS_NUM_THREADS");
+    o.threads = te ? atoi(te) : 1;
     double loss = 0;
     if (warmup > 0) { /* a short run first: allocations, page faults, BLAS start-up */
         ef_dataset w = d;
@@ -262,9 +270,9 @@ int main(int argc, char **argv)
     printf("emofuse %-6s: %.1f GFLOP/epoch, %.1f GFLOP/s (%.1f per CPU second)\n", argv[1], 2e-9 * macs,
            2e-9 * macs / dt, 2e-9 * macs / dc);
     printf("emofuse %-6s: %lld utts, %lld text tokens, %lld audio frames, %lld parameters, batch %d, warm-up %d "
-           "steps: %.3f s/epoch, cpu %.3f s/epoch (loss %.4f)\n",
+           "steps, %d thread(s): %.3f s/epoch, cpu %.3f s/epoch (loss %.4f)\n",
            argv[1], (long long)n, need_text ? (long long)nt : 0LL, need_audio ? (long long)na : 0LL,
-           (long long)ef_model_params(m)->n_params, batch, warmup, dt, dc, loss);
+           (long long)ef_model_params(m)->n_params, batch, warmup, o.threads < 1 ? 1 : o.threads, dt, dc, loss);
 
     if (strat == EF_STRAT_PT) {
         /* The library's PT path: branch outputs computed once, then cached epochs. */

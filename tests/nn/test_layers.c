@@ -439,6 +439,25 @@ static void test_oracles(void)
     float *out = zeros(N * OC), *dx = zeros(N * C), *dw = zeros(OC * C * K), *db = zeros(OC);
     ef_conv1d_forward(out, x, w, b, offs, B, C, OC, K);
     ef_conv1d_backward(dx, dw, db, dout, x, w, offs, B, C, OC, K);
+    /* On a pool of 3 threads: the same bits (fixed chunks, partials reduced in order). */
+    {
+        ef_pool *pool;
+        CHECK(ef_pool_create(&pool, 3, NULL) == EF_OK);
+        float *work = zeros(ef_conv1d_workspace_floats(N, C, OC, K, 3));
+        float *o3 = zeros(N * OC), *dx3 = zeros(N * C), *dw3 = zeros(OC * C * K), *db3 = zeros(OC);
+        ef_conv1d_forward_ws(pool, o3, work, x, w, b, offs, B, C, OC, K);
+        ef_conv1d_backward_ws(pool, dx3, dw3, db3, work, dout, x, w, offs, B, C, OC, K);
+        CHECK(memcmp(o3, out, (size_t)(N * OC) * sizeof(float)) == 0);
+        CHECK(memcmp(dx3, dx, (size_t)(N * C) * sizeof(float)) == 0);
+        CHECK(memcmp(dw3, dw, (size_t)(OC * C * K) * sizeof(float)) == 0);
+        CHECK(memcmp(db3, db, (size_t)OC * sizeof(float)) == 0);
+        /* The _set variant writes dinp (garbage before) with the same values. */
+        for (int64_t i = 0; i < N * C; i++) dx3[i] = 1e30f;
+        ef_conv1d_backward_set_ws(pool, dx3, NULL, NULL, work, dout, x, w, offs, B, C, OC, K);
+        CHECK(memcmp(dx3, dx, (size_t)(N * C) * sizeof(float)) == 0);
+        ef_pool_free(pool);
+        free(work), free(o3), free(dx3), free(dw3), free(db3);
+    }
     float *f;
     ef_test_close("conv oracle (chunked) out", out, f = d2f(ro, N * OC), (size_t)(N * OC), 1e-4, 1e-4), free(f);
     ef_test_close("conv oracle (chunked) dinp", dx, f = d2f(rdx, N * C), (size_t)(N * C), 1e-4, 1e-4), free(f);

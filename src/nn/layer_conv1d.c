@@ -246,20 +246,22 @@ static void reduce_dw(void *vctx, int64_t o, int thread)
     const conv_job *j = r->j;
     int C = j->C, K = j->K;
     int64_t KC = (int64_t)K * C, stride = round16((int64_t)j->OC * KC);
-    float acc[4096];
-    for (int64_t x0 = 0; x0 < KC; x0 += 4096) {
-        int64_t xn = KC - x0 < 4096 ? KC - x0 : 4096;
-        memcpy(acc, j->pdw + o * KC + x0, (size_t)xn * sizeof(float));
-        for (int64_t p = 1; p < r->parts; p++) {
-            const float *src = j->pdw + p * stride + o * KC + x0;
-            for (int64_t x = 0; x < xn; x++) acc[x] += src[x];
+    float acc[1024];
+    for (int k = 0; k < K; k++)
+        for (int c0 = 0; c0 < C; c0 += 1024) {
+            int cn = C - c0 < 1024 ? C - c0 : 1024;
+            const float *first = j->pdw + o * KC + (int64_t)k * C + c0;
+            memcpy(acc, first, (size_t)cn * sizeof(float));
+            for (int64_t p = 1; p < r->parts; p++) {
+                const float *restrict src = first + p * stride;
+                for (int c = 0; c < cn; c++) acc[c] += src[c];
+            }
+            float *dst = j->dw + (o * C + c0) * K + k;
+            if (K == 1)
+                for (int c = 0; c < cn; c++) dst[c] += acc[c];
+            else
+                for (int c = 0; c < cn; c++) dst[(int64_t)c * K] += acc[c];
         }
-        for (int64_t x = 0; x < xn; x++) {
-            int64_t kc = x0 + x;
-            int k = (int)(kc / C), c = (int)(kc % C);
-            j->dw[(o * C + c) * K + k] += acc[x];
-        }
-    }
 }
 
 static void conv_backward(ef_pool *pool, float *dinp, int set_dinp, float *dw, float *db, float *work,

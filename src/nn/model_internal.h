@@ -136,5 +136,8 @@ void ef_fusion_forward_inputs(ef_model *m, const float *text_in, const float *au
 /* Width of one branch's fusion input (pooled size for ef, K for lf). */
 int ef_fusion_input_dim(const ef_model *m, int branch_audio);
 void ef_fusion_backward(ef_model *m, const float *dlogits);
+/* ef_model_nonfinite_layer for the fusion layers alone (a step on the PT cache, where the
+ * branches did not run). */
+const char *ef_fusion_nonfinite_layer(const ef_model *m);
 
 #endif

@@ -291,7 +291,7 @@ static ef_code cached_step(ef_model *m, ef_train_state *s, const float *tin, con
     m->trained_forward = 1;
     ef_fusion_forward_inputs(m, tin, ain);
     m->out_logits = m->logits;
-    const char *bad = ef_model_nonfinite_layer(m);
+    const char *bad = ef_fusion_nonfinite_layer(m); /* the branches did not run */
     if (bad) return ef_fail(err, EF_ERR_NUMERIC, "training step %lld: layer %s produced NaN/Inf", step, bad);
     return finish_step(m, s, m->logits, labels, class_w, B, step, loss, err);
 }

@@ -97,6 +97,11 @@ static void chunk_rows(const conv_job *j, int64_t item, int64_t *r0, int64_t *r1
     *r1 = *r0 + CONV_R < j->hi ? *r0 + CONV_R : j->hi;
 }
 
+static inline float bias_of(const conv_job *j, int c)
+{
+    return j->b ? j->b[c] : 0.0f;
+}
+
 static void fwd_chunk(void *vctx, int64_t item, int thread)
 {
     const conv_job *j = vctx;
@@ -124,11 +129,22 @@ static void fwd_chunk(void *vctx, int64_t item, int thread)
         int64_t s = j->offsets[b], e = j->offsets[b + 1];
         int k0 = (int)(s - t + pl > 0 ? s - t + pl : 0);
         int k1 = (int)(e - t + pl < K ? e - t + pl : K);
-        float *o = j->out + t * OC;
-        if (j->b) memcpy(o, j->b, (size_t)OC * sizeof(float));
-        else memset(o, 0, (size_t)OC * sizeof(float));
+        float *restrict o = j->out + t * OC;
+        const float *zr = Z + (t - pl - z0) * KO; /* row t - pl, where k = 0 would read */
+        if (k0 == 0 && k1 == K && (K == 3 || K == 5)) {
+            /* Interior row: one pass, the same additions in the same order as below. */
+            const float *restrict a = zr, *restrict b1 = zr + KO + OC, *restrict b2 = zr + 2 * (KO + OC);
+            if (K == 3)
+                for (int c = 0; c < OC; c++) o[c] = ((bias_of(j, c) + a[c]) + b1[c]) + b2[c];
+            else {
+                const float *restrict b3 = zr + 3 * (KO + OC), *restrict b4 = zr + 4 * (KO + OC);
+                for (int c = 0; c < OC; c++) o[c] = ((((bias_of(j, c) + a[c]) + b1[c]) + b2[c]) + b3[c]) + b4[c];
+            }
+            continue;
+        }
+        for (int c = 0; c < OC; c++) o[c] = bias_of(j, c);
         for (int k = k0; k < k1; k++) {
-            const float *z = Z + (t + k - pl - z0) * KO + (int64_t)k * OC;
+            const float *restrict z = zr + (int64_t)k * (KO + OC);
             for (int c = 0; c < OC; c++) o[c] += z[c];
         }
     }
@@ -224,10 +240,24 @@ static void bwd_chunk(void *vctx, int64_t item, int thread)
         /* output rows t = s - k + pl inside [st, e) */
         int k0 = (int)(s + pl - e + 1 > 0 ? s + pl - e + 1 : 0);
         int k1 = (int)(s + pl - st + 1 < K ? s + pl - st + 1 : K);
-        float *g = j->dinp + s * C;
+        float *restrict g = j->dinp + s * C;
+        const float *vr = scr + (s + pl - v0) * KC; /* row s + pl, where k = 0 would read */
+        if (k0 == 0 && k1 == K && (K == 3 || K == 5)) {
+            /* Interior row: one pass, the additions of the loop below in its order. */
+            int64_t st = KC - C; /* one row back, one k block on */
+            const float *restrict a = vr, *restrict b1 = vr - st, *restrict b2 = vr - 2 * st;
+            if (K == 3)
+                for (int c = 0; c < C; c++) g[c] = (((j->set_dinp ? 0.0f : g[c]) + a[c]) + b1[c]) + b2[c];
+            else {
+                const float *restrict b3 = vr - 3 * st, *restrict b4 = vr - 4 * st;
+                for (int c = 0; c < C; c++)
+                    g[c] = (((((j->set_dinp ? 0.0f : g[c]) + a[c]) + b1[c]) + b2[c]) + b3[c]) + b4[c];
+            }
+            continue;
+        }
         if (j->set_dinp) memset(g, 0, (size_t)C * sizeof(float));
         for (int k = k0; k < k1; k++) {
-            const float *v = scr + (s - k + pl - v0) * KC + (int64_t)k * C;
+            const float *restrict v = vr - (int64_t)k * (KC - C);
             for (int c = 0; c < C; c++) g[c] += v[c];
         }
     }

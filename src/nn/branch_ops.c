@@ -131,13 +131,14 @@ static void apply_rows(void *vctx, int64_t item, int thread)
             const float *restrict x = j->pre + n * C + c0;
             float *restrict y = j->act + n * C + c0;
             for (int c = 0; c < cn; c++) {
+                chk[c] += x[c] * 0.0f;
                 float v = (x[c] - sh[c]) * sc[c] + be[c];
                 uint32_t u = f2u(v);
                 uint32_t is_nan = (u & 0x7fffffffu) > 0x7f800000u;
                 uint32_t neg = (u >> 31) & ~is_nan;
                 v = u2f(u & (neg - 1u));
                 y[c] = v;
-                chk[c] += v * 0.0f; /* NaN iff some v is NaN or Inf */
+                chk[c] += v * 0.0f; /* NaN iff some x or v is NaN or Inf */
             }
             if (j->xdrop) {
                 float *restrict d = j->xdrop + n * C + c0;

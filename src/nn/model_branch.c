@@ -207,38 +207,40 @@ void ef_branch_forward(ef_branch *br, const ef_params *p, const float *input, co
         /* Dense blocks are conv1d with K = 1: the same chunked, pooled GEMMs. */
         ef_conv1d_forward_ws(br->pool, b->pre, br->convws, x, w, bias, offsets, B, b->C, b->OC, b->K);
         b->bn_batch = 0;
-        b->checked = 0;
-        if (b->bn && training && b->trainable) {
-            /* Batch statistics, then one pass for BN + ReLU + the next block's dropout
-             * (its mask drawn first: the generator sees the same draws in the same order
-             * as the unfused layers). */
+        /* Per-channel affine before the ReLU: batch statistics (training), running ones
+         * (inference and frozen layers, tf.keras trainable=False semantics) or none. */
+        float *shift = br->bnk, *scale = br->bnk + b->OC, *beta = br->bnk + 2 * b->OC;
+        b->bad_pre = 0;
+        if (b->bn) {
             const float *g = ef_params_value(p, b->igamma), *be = ef_params_value(p, b->ibeta);
             float *rm = ef_params_value(p, b->imean), *rv = ef_params_value(p, b->ivar);
-            b->bad_pre = ef_bn_train_stats(br->pool, br->bnpart, br->bndbl, b->mean, b->rstd, rm, rv, b->pre, N,
-                                           b->OC, momentum, eps);
-            b->bn_batch = 1;
-            float *scale = br->bnk;
-            for (int c = 0; c < b->OC; c++) scale[c] = b->rstd[c] * g[c];
-            ef_block *nx = i + 1 < br->nblk ? &br->blk[i + 1] : NULL;
-            float *xdrop = NULL;
-            if (nx && drops(nx, training)) {
-                ef_dropout_draw_mask(nx->mask, N * nx->C, nx->dropout, rng);
-                nx->predropped = 1;
-                xdrop = nx->xdrop;
+            if (training && b->trainable) {
+                b->bad_pre = ef_bn_train_stats(br->pool, br->bnpart, br->bndbl, b->mean, b->rstd, rm, rv, b->pre, N,
+                                               b->OC, momentum, eps);
+                b->bn_batch = 1;
+                for (int c = 0; c < b->OC; c++) shift[c] = b->mean[c], scale[c] = b->rstd[c] * g[c];
+            } else { /* as ef_batchnorm_forward_infer */
+                for (int c = 0; c < b->OC; c++) {
+                    shift[c] = rm[c];
+                    scale[c] = (float)(1.0 / sqrt((double)rv[c] + (double)eps)) * g[c];
+                }
             }
-            b->bad_act = ef_bn_apply_relu(br->pool, br->bad_items, b->act, xdrop, xdrop ? nx->mask : NULL,
-                                          xdrop ? drop_scale(nx->dropout) : 0.0f, b->pre, b->mean, scale, be, N,
-                                          b->OC);
-            b->checked = 1;
-        } else if (b->bn) {
-            /* Frozen layers behave as in inference (tf.keras trainable=False semantics). */
-            const float *g = ef_params_value(p, b->igamma), *be = ef_params_value(p, b->ibeta);
-            float *rm = ef_params_value(p, b->imean), *rv = ef_params_value(p, b->ivar);
-            ef_batchnorm_forward_infer(b->act, b->pre, g, be, rm, rv, N, b->OC, eps);
-            ef_relu_forward(b->act, b->act, N * b->OC);
-        } else {
-            ef_relu_forward(b->act, b->pre, N * b->OC);
+            memcpy(beta, be, (size_t)b->OC * sizeof(float));
+        } else { /* (x - 0) * 1 + 0 = x exactly: a plain ReLU */
+            for (int c = 0; c < b->OC; c++) shift[c] = 0.0f, scale[c] = 1.0f, beta[c] = 0.0f;
         }
+        /* One pass: affine + ReLU + the next block's dropout (its mask drawn first: the
+         * generator sees the same draws in the same order as the unfused layers). */
+        ef_block *nx = i + 1 < br->nblk ? &br->blk[i + 1] : NULL;
+        float *xdrop = NULL;
+        if (nx && drops(nx, training)) {
+            ef_dropout_draw_mask(nx->mask, N * nx->C, nx->dropout, rng);
+            nx->predropped = 1;
+            xdrop = nx->xdrop;
+        }
+        b->bad_act = ef_bn_apply_relu(br->pool, br->bad_items, b->act, xdrop, xdrop ? nx->mask : NULL,
+                                      xdrop ? drop_scale(nx->dropout) : 0.0f, b->pre, shift, scale, beta, N, b->OC);
+        b->checked = 1;
         x = b->act;
     }
     ef_meanpool_forward_pool(br->pool, br->pooled, x, offsets, B, br->F);

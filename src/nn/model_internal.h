@@ -116,7 +116,7 @@ int64_t ef_bn_part_floats(int64_t N, int C);
 int ef_bn_train_stats(ef_pool *pool, float *part, double *dbl, float *mean, float *rstd, float *running_mean,
                       float *running_var, const float *pre, int64_t N, int C, float momentum, float eps);
 /* act = relu((pre - shift) * scale + beta); xdrop (or NULL) = act * dscale * mask.
- * Returns 1 when act holds a NaN/Inf. bad_items: (N / 512 + 1) ints. */
+ * Returns 1 when pre or act holds a NaN/Inf. bad_items: (N / 512 + 1) ints. */
 int ef_bn_apply_relu(ef_pool *pool, int *bad_items, float *act, float *xdrop, const uint8_t *mask, float dscale,
                      const float *pre, const float *shift, const float *scale, const float *beta, int64_t N, int C);
 /* ReLU backward (mask from act) of the gradient src, then BN backward: dgamma, dbeta +=,

@@ -66,7 +66,7 @@ int main(int argc, char **argv)
     float *pool = fz(B * F), *logits = fz(B * NCLS), *dlog = fz(B * NCLS), *dpool = fz(B * F);
     float *d6 = fz(N * F), *d5 = fz(N * F), *d4 = fz(N * F), *d3 = fz(N * F), *d1 = fz(N * F);
     uint8_t *mask = malloc((size_t)(N * F));
-    int64_t ws = ef_conv1d_workspace_floats(N, F > D ? F : D, K);
+    int64_t ws = ef_conv1d_workspace_floats(N, F > D ? F : D, F, K, 1);
     float *work = fz(ws);
     ef_adam_config cfg = ef_adam_defaults();
     cfg.lr = 7e-4f;
@@ -76,11 +76,11 @@ int main(int argc, char **argv)
     double t_fwd = 0, t_bwd = 0, t_opt = 0, loss = 0, cpu = 0;
     for (int s = 0; s < steps + 1; s++) { /* step 0 is a warm-up, not timed */
         double c0 = cpu_now(), t0 = ef_now();
-        ef_conv1d_forward_ws(a1, work, x, w1, b1, offs, B, D, F, K);
+        ef_conv1d_forward_ws(NULL, a1, work, x, w1, b1, offs, B, D, F, K);
         ef_batchnorm_forward_train(a2, m1, r1, rm1, rv1, a1, g1, be1, N, F, 0.99f, 1e-3f);
         ef_relu_forward(a2, a2, N * F);
         ef_dropout_forward(a3, mask, a2, N * F, 0.5f, &rng);
-        ef_conv1d_forward_ws(a4, work, a3, w2, b2, offs, B, F, F, K);
+        ef_conv1d_forward_ws(NULL, a4, work, a3, w2, b2, offs, B, F, F, K);
         ef_batchnorm_forward_train(a5, m2, r2, rm2, rv2, a4, g2, be2, N, F, 0.99f, 1e-3f);
         ef_relu_forward(a6, a5, N * F);
         ef_meanpool_forward(pool, a6, offs, B, F);
@@ -97,12 +97,12 @@ int main(int argc, char **argv)
         ef_meanpool_backward(d6, dpool, offs, B, F);
         ef_relu_backward(d6, d6, a6, N * F);
         ef_batchnorm_backward(d4, g + off[6], g + off[7], d6, a4, g2, m2, r2, N, F);
-        ef_conv1d_backward_ws(d3, g + off[4], g + off[5], work, d4, a3, w2, offs, B, F, F, K);
+        ef_conv1d_backward_ws(NULL, d3, g + off[4], g + off[5], work, d4, a3, w2, offs, B, F, F, K);
         memset(d5, 0, (size_t)(N * F) * sizeof(float));
         ef_dropout_backward(d5, d3, mask, N * F, 0.5f);
         ef_relu_backward(d5, d5, a2, N * F);
         ef_batchnorm_backward(d1, g + off[2], g + off[3], d5, a1, g1, m1, r1, N, F);
-        ef_conv1d_backward_ws(NULL, g + off[0], g + off[1], work, d1, x, w1, offs, B, D, F, K);
+        ef_conv1d_backward_ws(NULL, NULL, g + off[0], g + off[1], work, d1, x, w1, offs, B, D, F, K);
         double t2 = ef_now();
         ef_adam_step(&opt, p, g, NULL, NULL, 0);
         double t3 = ef_now();

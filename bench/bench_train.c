@@ -23,7 +23,10 @@
  * usage: bench_train lengths [utts (5531)]                     lengths file to stdout
  *          (and their statistics to stderr)
  *        bench_train SYSTEM[-cs|-pt] [utts [epochs [batch [lengths-file [warmup-steps]]]]]
- *        (threads: OPENBLAS_NUM_THREADS; without a lengths file the generator runs here) */
+ *        (threads: EF_TRAIN_THREADS, else OPENBLAS_NUM_THREADS, else 1: ef_train_options.threads
+ *        of one training, BLAS single-threaded inside; without a lengths file the
+ *        generator runs here) */
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +134,45 @@ static ef_code stamp(void *ctx, int epoch, ef_model *m, ef_error *err)
     return EF_OK;
 }
 
+/* The machine's single-core SGEMM rate, measured here so that the training rate can be
+ * put against it in the same run (under the same load): OpenBLAS cblas_sgemm on one
+ * thread, 1024 x 1024 x 1024 (the shape it runs fastest; the convolutions' own shapes
+ * reach 70-100% of it), best of 7 timings of at least 0.1 s each. */
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Returns the rate per CPU second of the calling thread (the steadier figure on a shared
+ * machine, as the training's "per CPU second"); *wall gets the wall-clock rate. */
+static double sgemm_ceiling(double *wall)
+{
+    enum { S = 1024 };
+    float *a = malloc(sizeof(float) * S * S), *b = malloc(sizeof(float) * S * S), *c = malloc(sizeof(float) * S * S);
+    for (int i = 0; i < S * S; i++) a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f;
+    int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    double best = 1e30, best_cpu = 1e30;
+    for (int r = 0; r < 7; r++) {
+        double t0 = ef_now(), c0 = thread_cpu(), dt;
+        int reps = 0;
+        do {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, S, S, 1.0f, a, S, b, S, 0.0f, c, S);
+            reps++;
+        } while ((dt = ef_now() - t0) < 0.1);
+        if (dt / reps < best) best = dt / reps;
+        if ((thread_cpu() - c0) / reps < best_cpu) best_cpu = (thread_cpu() - c0) / reps;
+    }
+    openblas_set_num_threads(saved);
+    free(a);
+    free(b);
+    free(c);
+    *wall = 2e-9 * S * S * (double)S / best;
+    return 2e-9 * S * S * (double)S / best_cpu;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "lengths") == 0) {
@@ -234,6 +276,12 @@ int main(int argc, char **argv)
     ef_train_options o = ef_train_defaults(sys, strat);
     o.batch_size = batch;
     o.no_pt_cache = 1; /* the main measurement runs the frozen branches every step */
+    /* One training on t threads: the library's pool splits each step's rows, BLAS runs
+     * single-threaded inside (ef_train sets it). t = OPENBLAS_NUM_THREADS, as the PyTorch
+     * reference's thread count, unless EF_TRAIN_THREADS says otherwise. */
+    const char *te = getenv("EF_TRAIN_THREADS");
+    if (!te) te = getenv("OPENBLAS_NUM_THREADS");
+    o.threads = te ? atoi(te) : 1;
     double loss = 0;
     if (warmup > 0) { /* a short run first: allocations, page faults, BLAS start-up */
         ef_dataset w = d;
@@ -259,12 +307,16 @@ int main(int argc, char **argv)
     double cs = strat == EF_STRAT_CS;
     double macs = (need_text ? (double)nt * (t_fwd + cs * (t_fwd + t_conv)) : 0) +
                   (need_audio ? (double)na * (a_fwd + cs * (a_fwd + a_conv2)) : 0);
-    printf("emofuse %-6s: %.1f GFLOP/epoch, %.1f GFLOP/s (%.1f per CPU second)\n", argv[1], 2e-9 * macs,
-           2e-9 * macs / dt, 2e-9 * macs / dc);
+    double ceil_wall, ceil_cpu = sgemm_ceiling(&ceil_wall);
+    int nth = o.threads < 1 ? 1 : o.threads;
+    printf("emofuse %-6s: %.1f GFLOP/epoch, %.1f GFLOP/s (%.1f per CPU second); sgemm ceiling per core %.1f "
+           "GFLOP/s per CPU second (%.1f wall): %.0f%% of it per CPU second, %.0f%% of %d x its wall rate\n",
+           argv[1], 2e-9 * macs, 2e-9 * macs / dt, 2e-9 * macs / dc, ceil_cpu, ceil_wall,
+           100 * 2e-9 * macs / dc / ceil_cpu, 100 * 2e-9 * macs / dt / (ceil_wall * nth), nth);
     printf("emofuse %-6s: %lld utts, %lld text tokens, %lld audio frames, %lld parameters, batch %d, warm-up %d "
-           "steps: %.3f s/epoch, cpu %.3f s/epoch (loss %.4f)\n",
+           "steps, %d thread(s): %.3f s/epoch, cpu %.3f s/epoch (loss %.4f)\n",
            argv[1], (long long)n, need_text ? (long long)nt : 0LL, need_audio ? (long long)na : 0LL,
-           (long long)ef_model_params(m)->n_params, batch, warmup, dt, dc, loss);
+           (long long)ef_model_params(m)->n_params, batch, warmup, o.threads < 1 ? 1 : o.threads, dt, dc, loss);
 
     if (strat == EF_STRAT_PT) {
         /* The library's PT path: branch outputs computed once, then cached epochs. */

@@ -11,11 +11,20 @@
 # branches run every step; emofuse also times its default PT path, which caches them).
 # Every program first runs WARMUP (10) untimed steps, then times EPOCHS epochs; threads:
 # OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = torch.set_num_threads = t for each t in THREADS.
+# emofuse with t > 1 is ONE training on t threads (ef_train_options.threads: each step's
+# rows split over a pool, BLAS single-threaded inside).
 # Peak memory: /usr/bin/time -v "Maximum resident set size" of each process (the synthetic
-# features it holds included). Ratios are PyTorch s / emofuse s (wall clock); the cpu
-# columns are process CPU seconds per epoch (the steadier figure on a shared machine).
+# features it holds included). Ratios are PyTorch s / emofuse s (wall clock) and PyTorch
+# cpu / emofuse cpu (process CPU seconds per epoch, the steadier figure on a shared
+# machine). emo%ceil: emofuse's GFLOP per CPU second against the single-core SGEMM
+# ceiling bench_train measures in the same process (cblas_sgemm 1024^3, one thread, per
+# CPU second); GFLOP/epoch counts the branches' forward and backward multiply-adds.
+# REPEAT=n runs every program n times, interleaved (emofuse, padded, bucketed, emofuse,
+# ...), and keeps the best (lowest) time of each; TORCH=0 runs emofuse alone (thread
+# scaling).
 # usage: bench/run_train.sh [build-dir] [utts (5531)] [epochs (1)] [batch (32)] [systems] [threads]
-#        systems default "text audio ef lf ef-pt lf-pt", threads default "1 2"; env WARMUP
+#        systems default "text audio ef lf ef-pt lf-pt", threads default "1 2";
+#        env WARMUP (10), REPEAT (1), TORCH (1)
 set -euo pipefail
 build=${1:-build}
 utts=${2:-5531}
@@ -24,6 +33,8 @@ batch=${4:-32}
 systems=${5:-"text audio ef lf ef-pt lf-pt"}
 threads=${6:-"1 2"}
 warmup=${WARMUP:-10}
+repeat=${REPEAT:-1}
+torch=${TORCH:-1}
 here=$(dirname "$0")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,6 +43,17 @@ bt="$build/bench/bench_train"
 
 peak() { sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$1" | awk '{ printf "%.0f", $1 / 1024 }'; }
 field() { sed -n "s/.* \([0-9.]*\) s\/epoch, cpu \([0-9.]*\) s\/epoch.*/\\$2/p" "$1" | head -1; }
+ceil() { sed -n 's/.*: \([0-9]*\)% of it per CPU second.*/\1/p' "$1" | head -1; }
+gflop() { sed -n 's/.*: \([0-9.]*\) GFLOP\/epoch.*/\1/p' "$1" | head -1; }
+# keep the run with the lowest wall s/epoch of prefix $1 (runs $1.r1 ... $1.rN) as $1.out/.err
+best() {
+  local b="" bt=""
+  for r in $(seq 1 "$repeat"); do
+    local v; v=$(field "$1.r$r.out" 1)
+    if [ -z "$bt" ] || awk -v a="$v" -v b="$bt" 'BEGIN { exit !(a < b) }'; then b=$r bt=$v; fi
+  done
+  cp "$1.r$b.out" "$1.out"; cp "$1.r$b.err" "$1.err"
+}
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 run() { # out-prefix threads command...
   local o=$1 t=$2
@@ -44,24 +66,42 @@ run() { # out-prefix threads command...
 start=$(date +%s)
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'); $(nproc) cores); $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "data: $utts utterances; $(cat "$tmp/lengths.stats")"
-echo "timing: $epochs epoch(s) after $warmup warm-up steps, batch $batch; s = wall s/epoch, cpu = process CPU s/epoch"
+echo "timing: $epochs epoch(s) after $warmup warm-up steps, batch $batch, best of $repeat interleaved run(s); s = wall s/epoch, cpu = process CPU s/epoch"
 echo
-printf "%-6s %2s | %8s %8s %8s | %8s %8s %8s | %7s %7s | %7s %7s %7s\n" system t emofuse padded bucketed \
-  emo_cpu pad_cpu bkt_cpu pad/emo bkt/emo emo_MB pad_MB bkt_MB
+printf "%-6s %2s | %6s %8s | %8s %8s %8s | %8s %8s %8s | %7s %7s %7s %7s | %7s %7s %7s\n" system t GFLOP emo%ceil \
+  emofuse padded bucketed emo_cpu pad_cpu bkt_cpu pad/emo bkt/emo padcpu/ bktcpu/ emo_MB pad_MB bkt_MB
 for s in $systems; do
   for t in $threads; do
     p="$tmp/$s.$t"
-    run "$p.c" "$t" "$bt" "$s" "$utts" "$epochs" "$batch" "$tmp/lengths.txt" "$warmup"
-    run "$p.p" "$t" /usr/bin/python3 "$here/train_torch.py" "$s" "$utts" "$epochs" "$batch" "$t" \
-      --lengths "$tmp/lengths.txt" --loop padded --warmup "$warmup"
-    run "$p.b" "$t" /usr/bin/python3 "$here/train_torch.py" "$s" "$utts" "$epochs" "$batch" "$t" \
-      --lengths "$tmp/lengths.txt" --loop bucketed --warmup "$warmup"
+    for r in $(seq 1 "$repeat"); do
+      run "$p.c.r$r" "$t" "$bt" "$s" "$utts" "$epochs" "$batch" "$tmp/lengths.txt" "$warmup"
+      [ "$torch" = 1 ] || continue
+      run "$p.p.r$r" "$t" /usr/bin/python3 "$here/train_torch.py" "$s" "$utts" "$epochs" "$batch" "$t" \
+        --lengths "$tmp/lengths.txt" --loop padded --warmup "$warmup"
+      run "$p.b.r$r" "$t" /usr/bin/python3 "$here/train_torch.py" "$s" "$utts" "$epochs" "$batch" "$t" \
+        --lengths "$tmp/lengths.txt" --loop bucketed --warmup "$warmup"
+    done
+    best "$p.c"
+    if [ "$torch" = 1 ]; then best "$p.p"; best "$p.b"; else : >"$p.p.out"; : >"$p.p.err"; : >"$p.b.out"; : >"$p.b.err"; fi
     c=$(field "$p.c.out" 1) p1=$(field "$p.p.out" 1) b1=$(field "$p.b.out" 1)
-    printf "%-6s %2s | %8s %8s %8s | %8s %8s %8s | %6sx %6sx | %7s %7s %7s\n" "$s" "$t" "$c" "$p1" "$b1" \
-      "$(field "$p.c.out" 2)" "$(field "$p.p.out" 2)" "$(field "$p.b.out" 2)" "$(div "$p1" "$c")" "$(div "$b1" "$c")" \
+    cc=$(field "$p.c.out" 2) pc=$(field "$p.p.out" 2) bc=$(field "$p.b.out" 2)
+    printf "%-6s %2s | %6s %7s%% | %8s %8s %8s | %8s %8s %8s | %6sx %6sx %6sx %6sx | %7s %7s %7s\n" "$s" "$t" \
+      "$(gflop "$p.c.out")" "$(ceil "$p.c.out")" "$c" "${p1:--}" "${b1:--}" "$cc" "${pc:--}" "${bc:--}" \
+      "$(div "${p1:-0}" "$c")" "$(div "${b1:-0}" "$c")" "$(div "${pc:-0}" "$cc")" "$(div "${bc:-0}" "$cc")" \
       "$(peak "$p.c.err")" "$(peak "$p.p.err")" "$(peak "$p.b.err")"
   done
 done
+# One training on t threads against t = 1 (emofuse; wall and CPU).
+set -- $threads
+if [ $# -gt 1 ]; then
+  for s in $systems; do
+    for t in $threads; do
+      [ "$t" = "$1" ] && continue
+      echo "$s: $t threads vs $1: wall speed-up $(div "$(field "$tmp/$s.$1.c.out" 1)" "$(field "$tmp/$s.$t.c.out" 1)")x," \
+        "CPU seconds $(div "$(field "$tmp/$s.$t.c.out" 2)" "$(field "$tmp/$s.$1.c.out" 2)")x of one thread's"
+    done
+  done
+fi
 echo
 # PT against CS of the same fusion system and thread count (wall and CPU): the table's PT
 # rows run the frozen branches every step on both sides; emofuse's default PT path caches

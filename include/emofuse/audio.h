@@ -12,8 +12,13 @@
  * mix to mono (channel mean) and resample to target_rate with libsoxr (high quality).
  * *samples is malloc'ed, values in [-1, 1] (int16 full scale = 32767). An empty file
  * (valid header, no frames) gives *n = 0 and EF_OK with a 1-element buffer to free; a
- * 0-byte file is an error. Memory: the output samples plus a few 4096-frame blocks.
+ * 0-byte file is an error. Memory: the output samples plus a few 4096-frame blocks,
+ * bounded by the file's real size whatever its header claims. Refused: a file rate outside
+ * EF_AUDIO_MIN_RATE..EF_AUDIO_MAX_RATE Hz, NaN/Inf samples, and a truncated file (fewer
+ * frames than a WAV, FLAC, AIFF... header promises; both counts are named).
  * Errors name the path and the cause ("<path>: <cause>"). */
+#define EF_AUDIO_MIN_RATE 1000
+#define EF_AUDIO_MAX_RATE 384000
 ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_t *n, ef_error *err);
 
 #define EF_LLD_BASE_DIMS 18

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "emofuse/rng.h"
+#include "emofuse/thread_pool.h"
 
 /* Dense (affine) applied to each row: out (N,OC) = inp (N,C) @ w^T (C,OC) + b.
  * w: (OC, C) as in PyTorch nn.Linear; b: (OC) or NULL. Used per time step and per
@@ -32,15 +33,23 @@ void ef_conv1d_forward(float *out, const float *inp, const float *w, const float
                        int B, int C, int OC, int K);
 void ef_conv1d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const int64_t *offsets, int B, int C, int OC, int K);
-/* The two functions above allocate a scratch column buffer per call (malloc; abort on
- * failure). The _ws variants take it from the caller instead: `work` must hold
- * ef_conv1d_workspace_floats(N, C, K) floats, N = offsets[B] - offsets[0]; it is
- * overwritten. Results are bit-identical to the allocating versions. */
-int64_t ef_conv1d_workspace_floats(int64_t N, int C, int K);
-void ef_conv1d_forward_ws(float *out, float *work, const float *inp, const float *w, const float *b,
+/* The two functions above allocate a scratch buffer per call (malloc; abort on failure)
+ * and run on the calling thread. The _ws variants take it from the caller instead and
+ * may spread the work over a thread pool (NULL: the caller's thread): `work` must hold
+ * ef_conv1d_workspace_floats(N, C, OC, K, ef_pool_threads(pool)) floats,
+ * N = offsets[B] - offsets[0]; it is overwritten. The work is cut into fixed chunks of
+ * rows whatever the thread count, so results are bit-identical for every pool size and
+ * to the allocating versions. */
+int64_t ef_conv1d_workspace_floats(int64_t N, int C, int OC, int K, int threads);
+void ef_conv1d_forward_ws(ef_pool *pool, float *out, float *work, const float *inp, const float *w, const float *b,
                           const int64_t *offsets, int B, int C, int OC, int K);
-void ef_conv1d_backward_ws(float *dinp, float *dw, float *db, float *work, const float *dout, const float *inp,
-                           const float *w, const int64_t *offsets, int B, int C, int OC, int K);
+void ef_conv1d_backward_ws(ef_pool *pool, float *dinp, float *dw, float *db, float *work, const float *dout,
+                           const float *inp, const float *w, const int64_t *offsets, int B, int C, int OC, int K);
+/* As ef_conv1d_backward_ws but dinp (when not NULL) is SET to the input gradient instead
+ * of added to (saves the caller zeroing it). */
+void ef_conv1d_backward_set_ws(ef_pool *pool, float *dinp, float *dw, float *db, float *work, const float *dout,
+                               const float *inp, const float *w, const int64_t *offsets, int B, int C, int OC,
+                               int K);
 
 /* ReLU, branch-free. NaN propagates (stays NaN), -0 gives +0. In place (out == inp) allowed. */
 void ef_relu_forward(float *out, const float *inp, int64_t n);
@@ -70,6 +79,9 @@ void ef_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
  * ef_rng_uniform draw per element, element i kept iff draw >= rate. rate 0 copies and
  * draws nothing; rate 1 drops everything. In-place (out == inp) is allowed. */
 void ef_dropout_forward(float *out, uint8_t *mask, const float *inp, int64_t n, float rate, ef_rng *rng);
+/* The mask alone (rate in (0, 1]): exactly the draws and mask of ef_dropout_forward, for
+ * callers that apply it fused with other element-wise work. */
+void ef_dropout_draw_mask(uint8_t *mask, int64_t n, float rate, ef_rng *rng);
 void ef_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, int64_t n, float rate);
 
 /* Masked mean pooling over time: out (B, C) = mean of each sequence's rows (an empty

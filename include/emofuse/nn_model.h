@@ -188,6 +188,12 @@ typedef struct {
      * train on that cache (same numbers, far less time); 1 runs the branches every step
      * instead (for tests and benchmarks). */
     int no_pt_cache;
+    /* Threads for this one training (0 or 1: the caller's thread only). With more, each
+     * step's rows are cut into fixed chunks spread over a pool, BLAS runs single-threaded
+     * inside (set for the duration of ef_train, restored after), and sums over rows are
+     * reduced in chunk order: the trained weights are bit-identical for every thread
+     * count. */
+    int threads;
 } ef_train_options;
 
 /* Defaults of the paper for a system and strategy. */

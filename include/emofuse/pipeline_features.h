@@ -5,7 +5,8 @@
  *
  * Every build is resumable and incremental (ef_store_build, feature_store.h): an existing
  * store at store_path is updated, reusing each utterance whose input fingerprint (audio:
- * size and mtime of the file; text: FNV-1a hash of the transcript) and extraction config
+ * resolved path, size and mtime of the file, or with verify_content its size and FNV-1a
+ * hash of its bytes; text: FNV-1a hash of the transcript, always) and extraction config
  * (metadata emofuse.config) are unchanged; an interrupted build keeps its finished
  * utterances in "<store_path>.parts/" and the next call resumes. The format is described
  * in docs/feature-store.md.
@@ -24,6 +25,7 @@
 #ifndef EMOFUSE_PIPELINE_FEATURES_H
 #define EMOFUSE_PIPELINE_FEATURES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -44,6 +46,7 @@ typedef struct {
     int shard_count;
     FILE *progress;     /* progress bar (terminal) or periodic lines; NULL = silent */
     FILE *log;          /* one-line notes ("building GloVe index X (once)"); NULL = silent */
+    bool verify_content; /* audio: key reuse on a hash of each file's bytes, not path+mtime */
 } ef_pipeline_feature_opts;
 
 /* threads 0, shard 1 of 1, progress and log NULL. */

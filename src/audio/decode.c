@@ -12,6 +12,7 @@
  * compressed formats (Vorbis, ...) are kept as decoded. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <sndfile.h>
 #include <soxr.h>
 #include <stdbool.h>
@@ -22,6 +23,52 @@
 #include "emofuse/audio.h"
 
 #define EF_DECODE_BLOCK 4096
+
+/* What a RIFF/WAVE header claims, read by us: libsndfile silently shortens a data chunk
+ * that runs past the end of the file (so its frame count is already the truncated one)
+ * and reports a sample rate of 0 only as "SF_INFO struct incomplete". */
+typedef struct {
+    bool is_wav;          /* a RIFF/WAVE file with a readable fmt chunk */
+    uint32_t sample_rate; /* from fmt */
+    int64_t data_frames;  /* data chunk size / block align; -1 unknown or streamed (0, 0xFFFFFFFF) */
+} wav_claim;
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Walk the chunks of the first 64 KiB (fmt and data come first in every writer we know). */
+static wav_claim read_wav_claim(const char *path)
+{
+    wav_claim w = {false, 0, -1};
+    FILE *f = fopen(path, "rb");
+    if (!f) return w;
+    static const size_t cap = 65536;
+    unsigned char *b = malloc(cap);
+    size_t n = b ? fread(b, 1, cap, f) : 0;
+    fclose(f);
+    if (n < 12 || memcmp(b, "RIFF", 4) != 0 || memcmp(b + 8, "WAVE", 4) != 0) {
+        free(b);
+        return w;
+    }
+    unsigned block_align = 0;
+    size_t pos = 12;
+    while (pos + 8 <= n) {
+        const uint32_t size = le32(b + pos + 4);
+        if (memcmp(b + pos, "fmt ", 4) == 0 && size >= 16 && pos + 8 + 16 <= n) {
+            w.is_wav = true;
+            w.sample_rate = le32(b + pos + 12);
+            block_align = (unsigned)b[pos + 20] | (unsigned)b[pos + 21] << 8;
+        } else if (memcmp(b + pos, "data", 4) == 0) {
+            if (w.is_wav && block_align > 0 && size != 0 && size != 0xFFFFFFFFu) w.data_frames = size / block_align;
+            break;
+        }
+        pos += 8 + (size_t)size + (size & 1u);
+    }
+    free(b);
+    return w;
+}
 
 typedef struct {
     float *data;
@@ -88,6 +135,10 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
     if (S_ISREG(st.st_mode) && st.st_size == 0)
         return ef_fail(err, EF_ERR_FORMAT, "%s: empty file (0 bytes), not an audio file", path);
 
+    const wav_claim wav = S_ISREG(st.st_mode) ? read_wav_claim(path) : (wav_claim){false, 0, -1};
+    if (wav.is_wav && (wav.sample_rate < EF_AUDIO_MIN_RATE || wav.sample_rate > EF_AUDIO_MAX_RATE))
+        return ef_fail(err, EF_ERR_FORMAT, "%s: the WAV header says %lu Hz, outside the supported %d..%d Hz", path,
+                       (unsigned long)wav.sample_rate, EF_AUDIO_MIN_RATE, EF_AUDIO_MAX_RATE);
     SF_INFO info;
     memset(&info, 0, sizeof info);
     SNDFILE *sf = sf_open(path, SFM_READ, &info);
@@ -96,6 +147,12 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
         sf_close(sf);
         return ef_fail(err, EF_ERR_FORMAT, "%s: invalid header (%d channels, %d Hz)", path, info.channels,
                        info.samplerate);
+    }
+    /* A header can claim any rate: 1 Hz upsampled to 16 kHz turns 32 KB into 1.5 GB. */
+    if (info.samplerate < EF_AUDIO_MIN_RATE || info.samplerate > EF_AUDIO_MAX_RATE) {
+        sf_close(sf);
+        return ef_fail(err, EF_ERR_FORMAT, "%s: sample rate %d Hz is outside the supported %d..%d Hz", path,
+                       info.samplerate, EF_AUDIO_MIN_RATE, EF_AUDIO_MAX_RATE);
     }
 
     ef_code rc = EF_OK;
@@ -170,6 +227,17 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
     if (sf_error(sf) != SF_ERR_NO_ERROR) {
         rc = ef_fail(err, EF_ERR_FORMAT, "%s: decoding failed after %lld frames: %s", path, (long long)frame_index,
                      sf_strerror(sf));
+        goto done;
+    }
+    /* A truncated file (an interrupted download or copy) decodes to fewer frames than its
+     * header promises; using what is there would silently analyse part of the utterance. */
+    const int major = info.format & SF_FORMAT_TYPEMASK;
+    const bool exact_count = major != SF_FORMAT_OGG && major != SF_FORMAT_MPEG; /* lossy: an estimate */
+    const int64_t promised = wav.data_frames >= 0 ? wav.data_frames : exact_count ? (int64_t)info.frames : -1;
+    if (promised > 0 && frame_index < promised && info.frames < ((sf_count_t)1 << 40)) {
+        rc = ef_fail(err, EF_ERR_FORMAT,
+                     "%s: truncated: the header promises %lld sample frames, the file holds %lld (an incomplete "
+                     "download or copy?)", path, (long long)promised, (long long)frame_index);
         goto done;
     }
     if (resample && frame_index > 0) {

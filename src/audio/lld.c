@@ -60,7 +60,13 @@ static ef_code lld_run(const ef_lld_params *p, const float *samples, int64_t n, 
     for (int64_t t = 0; t < nf; t++) {
         float row[EF_LLD_BASE_DIMS];
         for (int c = 0; c < 4; c++) row[c] = pv[c * nf + t];
-        ef_spectral_frame(&sp, samples + t * g.hop, &row[4], &row[5]);
+        if (!ef_spectral_frame(&sp, samples + t * g.hop, &row[4], &row[5])) {
+            ef_spectral_free(&sp);
+            free(pv);
+            return ef_fail(err, EF_ERR_NUMERIC,
+                           "lld: frame %lld: the spectrum overflows single precision (sample values far outside "
+                           "[-1, 1]: rescale the audio)", (long long)t);
+        }
         memcpy(x + t * EF_LLD_DIMS, row, sizeof row); /* after frame t was read (aliasing) */
     }
     ef_spectral_free(&sp);
@@ -84,6 +90,10 @@ static ef_code lld_prepare(const ef_lld_params *p, const float *samples, int64_t
     ef_code rc = ef_lld_params_check(p, err);
     if (rc) return rc;
     if (n < 0 || (n > 0 && !samples)) return ef_fail(err, EF_ERR_ARG, "lld: invalid sample buffer");
+    /* The later stages treat a non-finite value as silence or floor it away. */
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(samples[i]))
+            return ef_fail(err, EF_ERR_NUMERIC, "lld: sample %lld is NaN or infinite", (long long)i);
     const ef_lld_geometry g = ef_lld_geometry_of(p);
     *nf = ef_lld_n_frames(&g, n);
     if (*nf > INT64_MAX / ((int64_t)sizeof(float) * EF_LLD_DIMS))

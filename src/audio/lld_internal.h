@@ -85,7 +85,9 @@ typedef struct {
 ef_code ef_spectral_init(ef_spectral *s, const ef_lld_params *p, ef_error *err);
 void ef_spectral_free(ef_spectral *s);
 /* frame (frame_len samples) -> *loudness and mfcc (n_mfcc). */
-void ef_spectral_frame(ef_spectral *s, const float *frame, float *loudness, float *mfcc);
+/* false (outputs unset) when the frame's power spectrum is not finite (samples far
+ * outside [-1, 1]). */
+bool ef_spectral_frame(ef_spectral *s, const float *frame, float *loudness, float *mfcc);
 
 /* Moving average over `window` (odd) frames, in place, on columns [0, n_cols) of a
  * row-major (T, stride) matrix; frames beyond either end repeat the edge frame. Columns

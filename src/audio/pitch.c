@@ -65,7 +65,12 @@ ef_code ef_pitch_voice_quality(const ef_lld_params *p, const float *samples, int
             memset(frame + k, 0, sizeof(float) * (size_t)(len - k));
         }
         ef_shs_cands c;
-        ef_shs_analyse(shs, fr, &c, &rms_ring[t % EF_VIT_RING]);
+        if (!ef_shs_analyse(shs, fr, &c, &rms_ring[t % EF_VIT_RING])) {
+            rc = ef_fail(err, EF_ERR_NUMERIC,
+                         "pitch: frame %lld: the spectrum overflows single precision (sample values far outside "
+                         "[-1, 1]: rescale the audio)", (long long)t);
+            goto done;
+        }
         const int64_t d = ef_viterbi_push(vit, &c);
         for (; done_frames < d; done_frames++) f0[done_frames] = gated_f0(vit, rms_ring, done_frames);
     }

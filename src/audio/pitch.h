@@ -6,6 +6,7 @@
 #ifndef EMOFUSE_AUDIO_PITCH_H
 #define EMOFUSE_AUDIO_PITCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "emofuse/audio.h"
@@ -53,8 +54,9 @@ void ef_shs_free(ef_shs *s);
 /* Samples in one pitch window (960 at 16 kHz / 60 ms). */
 int ef_shs_frame_len(const ef_shs *s);
 /* Analyse one frame (frame_len samples): Gaussian window, FFT magnitude, octave-scale
- * spectrum, SHS, candidates. *rms = RMS of the windowed frame (for the silence gate). */
-void ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms);
+ * spectrum, SHS, candidates. *rms = RMS of the windowed frame (for the silence gate).
+ * false (no candidates) when finite samples give a non-finite magnitude spectrum. */
+bool ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms);
 
 /* ---- stage 2: Viterbi smoothing over candidates (pitch_viterbi.c) ---- */
 

@@ -273,7 +273,7 @@ static void axpy_f(float *restrict y, const float *restrict x, float a, int n)
     for (; j < n; j++) y[j] += x[j] * a;
 }
 
-void ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms)
+bool ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms)
 {
     const int n = s->n, nm = s->nmag;
     memset(out, 0, sizeof(*out));
@@ -303,7 +303,7 @@ void ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms
         for (int k = 0; k < n; k++) e += (double)fin[k] * fin[k];
         *rms = (float)sqrt(e / n);
     }
-    if (!(e > 0.0)) return; /* silence: no candidates (also keeps NaN input out) */
+    if (!(e > 0.0)) return true; /* silence: no candidates (also keeps NaN input out) */
 
     fftwf_execute_dft_r2c(s->plan, s->fin, s->fout);
     double *y = s->y;
@@ -325,6 +325,13 @@ void ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms
         y[i] = (float)sqrtf(re * re + im * im);
     }
 
+    /* Finite samples whose magnitude spectrum overflows (|x| of ~1e17 and more) would be
+     * smoothed into NaNs that the candidate search reads as "no pitch": flag the frame
+     * (false) instead. (Infinite samples, e = inf, keep the old contract: the frame
+     * yields no usable candidates; ef_lld_* refuse such samples before this stage.) */
+    double total = 0.0;
+    for (int k = 0; k < nm; k++) total += y[k];
+    if (isfinite(e) && !isfinite(total)) return false;
     spec_enhance(y, nm, s->posmax);
     spec_smooth(y, nm);
 
@@ -439,4 +446,5 @@ void ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms
         t = out->voicing[0], out->voicing[0] = out->voicing[best], out->voicing[best] = t;
         t = out->score[0], out->score[0] = out->score[best], out->score[best] = t;
     }
+    return true;
 }

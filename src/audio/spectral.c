@@ -55,15 +55,23 @@ void ef_spectral_free(ef_spectral *s)
     *s = (ef_spectral){0};
 }
 
-void ef_spectral_frame(ef_spectral *s, const float *frame, float *loudness, float *mfcc)
+bool ef_spectral_frame(ef_spectral *s, const float *frame, float *loudness, float *mfcc)
 {
     for (int i = 0; i < s->frame_len; i++) s->fft_in[i] = frame[i] * s->window[i];
     fftwf_execute_dft_r2c(s->plan, s->fft_in, s->fft_out);
+    /* The floors below turn a NaN into the floor (NaN > floor is false), so an overflowed
+     * power spectrum (|x| of ~1e17 and more squares past FLT_MAX) would come out as
+     * "silence": check it here. A double sum of finite floats cannot overflow, so it is
+     * finite exactly when every bin is. */
+    double total = 0.0;
     for (int k = 0; k < s->n_bins; k++) {
         const float re = s->fft_out[k][0], im = s->fft_out[k][1];
         s->power[k] = re * re + im * im;
+        total += s->power[k];
     }
+    if (!isfinite(total)) return false;
     ef_melbank_apply(&s->mb, s->power, s->mel);
     *loudness = ef_loudness_apply(&s->loud, s->mel);
     ef_mfcc_apply(&s->mfcc, s->mel, mfcc);
+    return true;
 }

@@ -28,8 +28,11 @@ static void usage(FILE *out, const ef_lld_params *d)
             "      --delta N          delta regression half-window (default %d)\n"
             "      --voice-quality M  jitter/shimmer/HNR method: opensmile (default) or cycles\n"
             "                         (true cycle-to-cycle values; docs/acoustic-pitch.md)\n"
+            "      --verify-content   key reuse on a hash of each audio file's bytes (reads every\n"
+            "                         file on each run) instead of its resolved path, size and mtime\n"
             "  -q, --quiet            no progress output\n\n"
-            "Rerunning skips utterances whose audio (size, mtime) and options are unchanged; an\n"
+            "Rerunning skips utterances whose audio (resolved path, size, mtime; or content with\n"
+            "--verify-content) and options are unchanged; an\n"
             "interrupted run (Ctrl-C) resumes where it stopped. Exit status 1 when any file failed\n"
             "(each is reported with its path and cause; the others are stored).\n",
             d->frame_step, d->frame_size, d->pitch_frame_size, d->smooth_window, d->delta_window);
@@ -48,6 +51,7 @@ int cmd_features_audio(int argc, char **argv)
         {"frame-size", required_argument, 0, 2}, {"pitch-frame", required_argument, 0, 3},
         {"smooth", required_argument, 0, 4},     {"delta", required_argument, 0, 5},
         {"voice-quality", required_argument, 0, 6}, {"shard", required_argument, 0, 7},
+        {"verify-content", no_argument, 0, 8},
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
@@ -86,6 +90,7 @@ int cmd_features_audio(int argc, char **argv)
         case 7:
             if (!features_parse_shard(optarg, &o)) return 2;
             break;
+        case 8: o.verify_content = true; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout, &p); return 0;
         default: return 2;

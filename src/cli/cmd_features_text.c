@@ -31,6 +31,8 @@ static void usage(FILE *out)
             "      --shard I/N        only the I-th of N equal blocks of manifest rows (in manifest\n"
             "                         order), e.g. --shard 2/8 --out bert.part2.safetensors; join the\n"
             "                         parts with `emofuse features merge` (default 1/1)\n"
+            "      --verify-content   accepted for symmetry with `features audio`: text stores are\n"
+            "                         always keyed on a hash of the transcript itself\n"
             "  -q, --quiet            no progress output\n",
             d.column, d.bert.layer_count, d.bert_batch);
 }
@@ -49,6 +51,7 @@ int cmd_features_text(int argc, char **argv)
         {"mean", no_argument, 0, 5},             {"keep-special", no_argument, 0, 6},
         {"truncate", no_argument, 0, 7},         {"batch", required_argument, 0, 8},
         {"shard", required_argument, 0, 9},      {"threads", required_argument, 0, 't'},
+        {"verify-content", no_argument, 0, 10},
         {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
@@ -81,6 +84,7 @@ int cmd_features_text(int argc, char **argv)
         case 't':
             if (!cli_parse_int("--threads", optarg, 0, 1024, &threads)) return 2;
             break;
+        case 10: break; /* text stores are always keyed on the transcript itself */
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: return 2;

@@ -123,7 +123,7 @@ static void write_csv(FILE *f, const ef_model_meta *meta, int K, const char *con
 static void print_report(const ef_eval_result *r, const ef_model_meta *meta)
 {
     int K = r->K;
-    fprintf(stderr, "AvRec %.3f AvAUC %.3f (%lld utterances)\n", r->av_rec, r->av_auc, (long long)r->n);
+    fprintf(stderr, "AvRec %.1f%% AvAUC %.3f (%lld utterances)\n", 100 * r->av_rec, r->av_auc, (long long)r->n);
     fprintf(stderr, "confusion matrix (rows: true class, columns: predicted):\n%-10s", "");
     for (int j = 0; j < K; j++) fprintf(stderr, " %8.8s", meta->labels[j]);
     fprintf(stderr, " %8s %8s\n", "recall", "AUC");

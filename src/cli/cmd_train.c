@@ -154,6 +154,11 @@ int cmd_train(int argc, char **argv)
     if (!fused && strat != EF_STRAT_CS) return cli_usage_error("--strategy %s needs --system ef or lf", a.strategy);
     if (need_text && !a.text_store) return cli_usage_error("--system %s needs --text-store", a.system);
     if (need_audio && !a.audio_store) return cli_usage_error("--system %s needs --audio-store", a.system);
+    /* One rule with predict: a store the system does not read is a mistake, not ignored. */
+    if (!need_text && a.text_store)
+        return cli_usage_error("--system %s takes no text features (--text-store)", a.system);
+    if (!need_audio && a.audio_store)
+        return cli_usage_error("--system %s takes no audio features (--audio-store)", a.system);
     if (strat != EF_STRAT_CS && (!a.text_model || !a.audio_model))
         return cli_usage_error("--strategy %s needs --text-model and --audio-model", a.strategy);
     if (strat == EF_STRAT_CS && (a.text_model || a.audio_model))

@@ -1,4 +1,6 @@
 /* emofuse: the command-line program. Dispatches to one subcommand per file. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +39,19 @@ static void usage(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
+/* Every command's standard output is checked here, once: a table or CSV that did not
+ * reach its file (`> /dev/full`, a closed pipe, a full disk) must not exit 0. */
+static int finish(int code)
+{
+    errno = 0;
+    const bool bad = fflush(stdout) != 0 || ferror(stdout);
+    if (bad && code == 0) { /* a failed command has reported its own error */
+        fprintf(stderr, "error: writing standard output: %s\n", errno ? strerror(errno) : "write error");
+        return 1;
+    }
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -45,16 +60,16 @@ int main(int argc, char **argv)
     }
     if (cli_is_help(argv[1])) {
         usage(stdout);
-        return 0;
+        return finish(0);
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("emofuse %s\n", EMOFUSE_VERSION);
-        return 0;
+        return finish(0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
             ef_interrupt_install();
-            return commands[i].fn(argc - 1, argv + 1);
+            return finish(commands[i].fn(argc - 1, argv + 1));
         }
     }
     fprintf(stderr, "error: unknown command '%s' (see emofuse --help)\n", argv[1]);

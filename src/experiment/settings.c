@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emofuse/json_strict.h"
 #include "experiment/internal.h"
 
 typedef enum { T_STR, T_INT, T_LIST, T_INT_MAP, T_BLOCK, T_OBJECT, T_INTS } key_type;
@@ -178,12 +179,12 @@ void ef_experiment_free(ef_experiment *x)
 
 ef_code ef_experiment_load(ef_experiment *x, const char *path, ef_error *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ef_fail(err, EF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    fclose(fp);
-    json_object *j = json_object_from_file(path);
-    if (!j) return ef_fail(err, EF_ERR_FORMAT, "%s: not valid JSON (%s)", path, json_util_get_last_err());
-    ef_code rc = merge(x, j, path, err);
+    /* Strict (json_strict.h): a duplicated key or a comment is an error, not a silent
+     * "last one wins". */
+    json_object *j = NULL;
+    ef_code rc = ef_json_load_strict(&j, path, (size_t)1 << 24, err);
+    if (rc) return rc;
+    rc = merge(x, j, path, err);
     json_object_put(j);
     return rc;
 }
@@ -277,8 +278,11 @@ ef_code ef_experiment_set(ef_experiment *x, const char *assignment, ef_error *er
         break;
     case T_INT_MAP:
     case T_OBJECT: {
-        json_object *j = json_tokener_parse(v);
-        if (!j || !json_object_is_type(j, json_type_object)) {
+        json_object *j = NULL;
+        char what[200];
+        snprintf(what, sizeof what, "--set %s", key);
+        if (ef_json_parse_strict(&j, v, strlen(v), what, err)) return EF_ERR_ARG;
+        if (!json_object_is_type(j, json_type_object)) {
             json_object_put(j);
             return ef_fail(err, EF_ERR_ARG, "--set %s: expected a JSON object", key);
         }

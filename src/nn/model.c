@@ -217,6 +217,11 @@ const char *ef_model_nonfinite_layer(const ef_model *m)
     const char *s;
     if (m->has_text && (s = ef_branch_nonfinite(&m->text)) != NULL) return s;
     if (m->has_audio && (s = ef_branch_nonfinite(&m->audio)) != NULL) return s;
+    return ef_fusion_nonfinite_layer(m);
+}
+
+const char *ef_fusion_nonfinite_layer(const ef_model *m)
+{
     if (m->cfg.system == EF_SYS_EF && any_nonfinite(m->hid, (int64_t)m->B * m->cfg.fusion_hidden))
         return "fusion.hidden";
     if ((m->cfg.system == EF_SYS_EF || m->cfg.system == EF_SYS_LF) &&

@@ -90,7 +90,13 @@ static void free_rows(ef_branch *br)
     free(br->scratch);
     free(br->dxdrop);
     free(br->convws);
-    br->scratch = br->dxdrop = br->convws = NULL;
+    free(br->bnpart);
+    free(br->bndbl);
+    free(br->bnk);
+    free(br->bad_items);
+    br->scratch = br->dxdrop = br->convws = br->bnpart = br->bnk = NULL;
+    br->bndbl = NULL;
+    br->bad_items = NULL;
     br->cap_rows = 0;
     br->convws_n = 0;
 }
@@ -115,7 +121,8 @@ void ef_branch_free(ef_branch *br)
 
 ef_code ef_branch_reserve(ef_branch *br, int64_t N, int B, ef_error *err)
 {
-    if (N > br->cap_rows) {
+    int threads = ef_pool_threads(br->pool);
+    if (N > br->cap_rows || threads != br->pool_threads) {
         free_rows(br);
         int64_t cap = N + N / 2; /* grow geometrically: batches differ in length */
         int mc = max_channels(br);
@@ -128,12 +135,13 @@ ef_code ef_branch_reserve(ef_branch *br, int64_t N, int B, ef_error *err)
                 ok = ok && ((b->mask = malloc((size_t)(cap * b->C))) != NULL);
             }
             ok = ok && ALLOC_F(b->pre, cap * b->OC) && ALLOC_F(b->act, cap * b->OC) && ALLOC_F(b->dact, cap * b->OC);
-            if (b->kind == BLK_CONV) {
-                int64_t w = ef_conv1d_workspace_floats(cap, b->C, b->K);
-                if (w > ws) ws = w;
-            }
+            int64_t w = ef_conv1d_workspace_floats(cap, b->C, b->OC, b->K, threads);
+            if (w > ws) ws = w;
         }
         ok = ok && ALLOC_F(br->scratch, cap * mc) && ALLOC_F(br->dxdrop, cap * mc);
+        ok = ok && ALLOC_F(br->bnpart, ef_bn_part_floats(cap, mc)) && ALLOC_F(br->bnk, 3 * mc);
+        ok = ok && (br->bndbl = malloc(2 * (size_t)mc * sizeof(double))) != NULL;
+        ok = ok && (br->bad_items = malloc((size_t)(cap / 512 + 1) * sizeof(int))) != NULL;
         if (ok && ws > 0) ok = ALLOC_F(br->convws, ws);
         if (!ok) {
             free_rows(br);
@@ -142,6 +150,7 @@ ef_code ef_branch_reserve(ef_branch *br, int64_t N, int B, ef_error *err)
         }
         br->cap_rows = cap;
         br->convws_n = ws;
+        br->pool_threads = threads;
     }
     if (B > br->cap_B) {
         int cap = B + B / 2;
@@ -163,6 +172,17 @@ ef_code ef_branch_reserve(ef_branch *br, int64_t N, int B, ef_error *err)
     return EF_OK;
 }
 
+/* Will block i apply dropout in a training forward? */
+static int drops(const ef_block *b, int training)
+{
+    return training && b->trainable && b->dropout > 0.0f;
+}
+
+static float drop_scale(float rate)
+{
+    return rate < 1.0f ? 1.0f / (1.0f - rate) : 0.0f;
+}
+
 void ef_branch_forward(ef_branch *br, const ef_params *p, const float *input, const int64_t *offsets, int B,
                        int training, ef_rng *rng, float momentum, float eps)
 {
@@ -172,39 +192,58 @@ void ef_branch_forward(ef_branch *br, const ef_params *p, const float *input, co
     br->B = B;
     br->N = N;
     const float *x = input;
+    for (int i = 0; i < br->nblk; i++) br->blk[i].predropped = 0;
     for (int i = 0; i < br->nblk; i++) {
         ef_block *b = &br->blk[i];
         /* A frozen block is inference-only, its input dropout included (a pre-trained
          * branch is a fixed feature extractor; this also makes its outputs cacheable). */
-        b->dropped = training && b->trainable && b->dropout > 0.0f;
+        b->dropped = drops(b, training);
         if (b->dropped) {
-            ef_dropout_forward(b->xdrop, b->mask, x, N * b->C, b->dropout, rng);
+            if (!b->predropped) ef_dropout_forward(b->xdrop, b->mask, x, N * b->C, b->dropout, rng);
             x = b->xdrop;
         }
         b->x = x;
         const float *w = ef_params_value(p, b->iw), *bias = ef_params_value(p, b->ib);
-        if (b->kind == BLK_DENSE)
-            ef_dense_forward(b->pre, x, w, bias, N, b->C, b->OC);
-        else
-            ef_conv1d_forward_ws(b->pre, br->convws, x, w, bias, offsets, B, b->C, b->OC, b->K);
+        /* Dense blocks are conv1d with K = 1: the same chunked, pooled GEMMs. */
+        ef_conv1d_forward_ws(br->pool, b->pre, br->convws, x, w, bias, offsets, B, b->C, b->OC, b->K);
         b->bn_batch = 0;
+        /* Per-channel affine before the ReLU: batch statistics (training), running ones
+         * (inference and frozen layers, tf.keras trainable=False semantics) or none. */
+        float *shift = br->bnk, *scale = br->bnk + b->OC, *beta = br->bnk + 2 * b->OC;
+        b->bad_pre = 0;
         if (b->bn) {
             const float *g = ef_params_value(p, b->igamma), *be = ef_params_value(p, b->ibeta);
             float *rm = ef_params_value(p, b->imean), *rv = ef_params_value(p, b->ivar);
-            /* Frozen layers behave as in inference (tf.keras trainable=False semantics). */
             if (training && b->trainable) {
-                ef_batchnorm_forward_train(b->act, b->mean, b->rstd, rm, rv, b->pre, g, be, N, b->OC, momentum, eps);
+                b->bad_pre = ef_bn_train_stats(br->pool, br->bnpart, br->bndbl, b->mean, b->rstd, rm, rv, b->pre, N,
+                                               b->OC, momentum, eps);
                 b->bn_batch = 1;
-            } else {
-                ef_batchnorm_forward_infer(b->act, b->pre, g, be, rm, rv, N, b->OC, eps);
+                for (int c = 0; c < b->OC; c++) shift[c] = b->mean[c], scale[c] = b->rstd[c] * g[c];
+            } else { /* as ef_batchnorm_forward_infer */
+                for (int c = 0; c < b->OC; c++) {
+                    shift[c] = rm[c];
+                    scale[c] = (float)(1.0 / sqrt((double)rv[c] + (double)eps)) * g[c];
+                }
             }
-            ef_relu_forward(b->act, b->act, N * b->OC);
-        } else {
-            ef_relu_forward(b->act, b->pre, N * b->OC);
+            memcpy(beta, be, (size_t)b->OC * sizeof(float));
+        } else { /* (x - 0) * 1 + 0 = x exactly: a plain ReLU */
+            for (int c = 0; c < b->OC; c++) shift[c] = 0.0f, scale[c] = 1.0f, beta[c] = 0.0f;
         }
+        /* One pass: affine + ReLU + the next block's dropout (its mask drawn first: the
+         * generator sees the same draws in the same order as the unfused layers). */
+        ef_block *nx = i + 1 < br->nblk ? &br->blk[i + 1] : NULL;
+        float *xdrop = NULL;
+        if (nx && drops(nx, training)) {
+            ef_dropout_draw_mask(nx->mask, N * nx->C, nx->dropout, rng);
+            nx->predropped = 1;
+            xdrop = nx->xdrop;
+        }
+        b->bad_act = ef_bn_apply_relu(br->pool, br->bad_items, b->act, xdrop, xdrop ? nx->mask : NULL,
+                                      xdrop ? drop_scale(nx->dropout) : 0.0f, b->pre, shift, scale, beta, N, b->OC);
+        b->checked = 1;
         x = b->act;
     }
-    ef_meanpool_forward(br->pooled, x, offsets, B, br->F);
+    ef_meanpool_forward_pool(br->pool, br->pooled, x, offsets, B, br->F);
     if (br->has_head)
         ef_dense_forward(br->logits, br->pooled, ef_params_value(p, br->ihw), ef_params_value(p, br->ihb), B, br->F,
                          br->K);
@@ -223,6 +262,20 @@ void ef_branch_sync_trainable(ef_branch *br, const ef_params *p)
     if (br->has_head) br->head_trainable = p->t[br->ihw].trainable;
 }
 
+/* The gradient of b->act as a plain (N, OC) matrix in b->dact (unfused blocks). */
+static void materialise(ef_branch *br, ef_block *b, const ef_grad_src *src)
+{
+    int64_t n = br->N * b->OC;
+    if (src->dpooled) {
+        memset(b->dact, 0, (size_t)n * sizeof(float));
+        ef_meanpool_backward(b->dact, src->dpooled, src->offsets, src->B, b->OC);
+    } else if (src->mask) {
+        for (int64_t k = 0; k < n; k++) b->dact[k] = 0.0f + src->dact[k] * (src->dscale * (float)src->mask[k]);
+    } else if (src->dact != b->dact) {
+        memcpy(b->dact, src->dact, (size_t)n * sizeof(float));
+    }
+}
+
 void ef_branch_backward(ef_branch *br, ef_params *p)
 {
     int B = br->B;
@@ -237,40 +290,39 @@ void ef_branch_backward(ef_branch *br, ef_params *p)
                           br->F, br->K);
     }
     if (!blocks_train) return;
-    ef_block *lb = &br->blk[last];
-    memset(lb->dact, 0, (size_t)(N * lb->OC) * sizeof(float));
-    ef_meanpool_backward(lb->dact, br->dpooled, br->offsets, B, br->F);
+    /* The gradient reaching block i's output, read in place by the fused pass. */
+    ef_grad_src src = {.dpooled = br->dpooled, .offsets = br->offsets, .B = B};
     for (int i = last; i >= 0; i--) {
         ef_block *b = &br->blk[i];
         if (!b->trainable) break;
-        int64_t n_out = N * b->OC;
-        /* ReLU backward in place, then BN backward into scratch. */
-        ef_relu_backward(b->dact, b->dact, b->act, n_out);
-        const float *g = b->dact;
+        const float *g;
         if (b->bn) {
             EF_ASSERT(b->bn_batch);
-            memset(br->scratch, 0, (size_t)n_out * sizeof(float));
-            ef_batchnorm_backward(br->scratch, ef_params_gradient(p, b->igamma), ef_params_gradient(p, b->ibeta),
-                                  b->dact, b->pre, ef_params_value(p, b->igamma), b->mean, b->rstd, N, b->OC);
+            ef_bn_relu_backward(br->pool, br->bnpart, br->bndbl, br->bnk, br->scratch, ef_params_gradient(p, b->igamma),
+                                ef_params_gradient(p, b->ibeta), &src, b->act, b->pre, ef_params_value(p, b->igamma),
+                                b->mean, b->rstd, N, b->OC);
             g = br->scratch;
+        } else {
+            materialise(br, b, &src);
+            ef_relu_backward(b->dact, b->dact, b->act, N * b->OC);
+            g = b->dact;
         }
         int need_dinp = i > 0 && br->blk[i - 1].trainable;
         float *dx = NULL;
         if (need_dinp) {
             dx = b->dropped ? br->dxdrop : br->blk[i - 1].dact;
-            memset(dx, 0, (size_t)(N * b->C) * sizeof(float));
+            src = (ef_grad_src){.dact = dx, .mask = b->dropped ? b->mask : NULL,
+                                .dscale = b->dropped ? drop_scale(b->dropout) : 1.0f};
         }
         const float *w = ef_params_value(p, b->iw);
-        float *dw = ef_params_gradient(p, b->iw), *db = ef_params_gradient(p, b->ib);
-        if (b->kind == BLK_DENSE)
-            ef_dense_backward(dx, dw, db, g, b->x, w, N, b->C, b->OC);
-        else
-            ef_conv1d_backward_ws(dx, dw, db, br->convws, g, b->x, w, br->offsets, B, b->C, b->OC, b->K);
-        if (need_dinp && b->dropped) {
-            float *prev = br->blk[i - 1].dact;
-            memset(prev, 0, (size_t)(N * b->C) * sizeof(float));
-            ef_dropout_backward(prev, br->dxdrop, b->mask, N * b->C, b->dropout);
-        }
+        /* A bias followed by batch norm on batch statistics has a gradient of exactly 0
+         * (BN subtracts the batch mean, so the loss does not depend on it). Computed in
+         * float it is rounding residue (1e-8..1e-7 per step, measured), about Adam's eps,
+         * which Adam would turn into steps of up to the learning rate in random
+         * directions; leaving it 0 keeps the bias where it is, as the exact (float64)
+         * reference does, and skips the column sums. */
+        float *dw = ef_params_gradient(p, b->iw), *db = b->bn ? NULL : ef_params_gradient(p, b->ib);
+        ef_conv1d_backward_set_ws(br->pool, dx, dw, db, br->convws, g, b->x, w, br->offsets, B, b->C, b->OC, b->K);
     }
 }
 
@@ -286,7 +338,9 @@ const char *ef_branch_nonfinite(const ef_branch *br)
     static _Thread_local char name[48];
     for (int i = 0; i < br->nblk; i++) {
         const ef_block *b = &br->blk[i];
-        if (nonfinite(b->pre, br->N * b->OC) || nonfinite(b->act, br->N * b->OC)) {
+        int bad = b->checked ? b->bad_pre || b->bad_act
+                             : nonfinite(b->pre, br->N * b->OC) || nonfinite(b->act, br->N * b->OC);
+        if (bad) {
             snprintf(name, sizeof name, "%s (%s)", b->layer, b->paper);
             return name;
         }

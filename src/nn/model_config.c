@@ -1,7 +1,6 @@
 /* Model configuration: defaults of the paper, validation, and the JSON form stored in
  * config files (--config) and model files. Partial JSON overrides the defaults; an unknown
  * key is an error so that typos do not silently train the default model. */
-#include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stddef.h>
@@ -9,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emofuse/json_strict.h"
 #include "emofuse/nn_model.h"
 
 static const char *const system_names[] = {"text", "audio", "ef", "lf"};
@@ -188,11 +188,9 @@ static ef_code apply_fields(ef_model_config *c, json_object *obj, const field *f
     return EF_OK;
 }
 
-ef_code ef_model_config_from_json(ef_model_config *cfg, const char *json, const char *what, ef_error *err)
+/* Apply a parsed config object onto *cfg (unchanged on error). Takes root's reference. */
+static ef_code config_from_object(ef_model_config *cfg, json_object *root, const char *what, ef_error *err)
 {
-    enum json_tokener_error jerr;
-    json_object *root = json_tokener_parse_verbose(json, &jerr);
-    if (!root) return ef_fail(err, EF_ERR_FORMAT, "%s: invalid JSON: %s", what, json_tokener_error_desc(jerr));
     ef_model_config c = *cfg;
     ef_code rc = EF_OK;
     if (json_object_get_type(root) != json_type_object) {
@@ -238,42 +236,20 @@ done:
     return rc;
 }
 
+/* Strict JSON (json_strict.h): trailing text, comments, single quotes, trailing commas
+ * and duplicate keys are errors with line and column, never "last one wins". */
+ef_code ef_model_config_from_json(ef_model_config *cfg, const char *json, const char *what, ef_error *err)
+{
+    json_object *root = NULL;
+    ef_code rc = ef_json_parse_strict(&root, json, strlen(json), what, err);
+    return rc ? rc : config_from_object(cfg, root, what, err);
+}
+
 ef_code ef_model_config_load(ef_model_config *cfg, const char *path, ef_error *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return ef_fail(err, EF_ERR_IO, "%s: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            if (cap > (1u << 24)) {
-                free(buf);
-                fclose(fp);
-                return ef_fail(err, EF_ERR_FORMAT, "%s: config file is larger than 16 MB", path);
-            }
-            cap = cap ? 2 * cap : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(fp);
-                return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, cap - len - 1, fp);
-        len += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        return ef_fail(err, EF_ERR_IO, "%s: read error", path);
-    }
-    buf[len] = '\0';
-    ef_code rc = ef_model_config_from_json(cfg, buf, path, err);
-    free(buf);
-    return rc;
+    json_object *root = NULL;
+    ef_code rc = ef_json_load_strict(&root, path, (size_t)1 << 24, err);
+    return rc ? rc : config_from_object(cfg, root, path, err);
 }
 
 static void put_fields(json_object *obj, const ef_model_config *c, const field *fields, size_t nf)

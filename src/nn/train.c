@@ -3,6 +3,7 @@
  * trainable set of a strategy, and a stop with the step and layer named as soon as a
  * loss, activation or gradient stops being finite. One ef_rng seeded from the options
  * drives initialisation, shuffling and dropout, so a run replays bit for bit. */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,7 +291,7 @@ static ef_code cached_step(ef_model *m, ef_train_state *s, const float *tin, con
     m->trained_forward = 1;
     ef_fusion_forward_inputs(m, tin, ain);
     m->out_logits = m->logits;
-    const char *bad = ef_model_nonfinite_layer(m);
+    const char *bad = ef_fusion_nonfinite_layer(m); /* the branches did not run */
     if (bad) return ef_fail(err, EF_ERR_NUMERIC, "training step %lld: layer %s produced NaN/Inf", step, bad);
     return finish_step(m, s, m->logits, labels, class_w, B, step, loss, err);
 }
@@ -321,6 +322,14 @@ ef_code ef_train(ef_model *m, const ef_dataset *d, const ef_train_options *opt, 
         for (int k = 0; k < K; k++) class_w[k] = 1.0f;
 
     ef_train_state *st = NULL;
+    ef_pool *pool = NULL;
+    int blas_threads = -1;
+    if (opt->threads > 1) {
+        if ((rc = ef_pool_create(&pool, opt->threads, err)) != EF_OK) return rc;
+        blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
+    m->text.pool = m->audio.pool = pool;
     int32_t *perm = malloc((size_t)d->n * sizeof(int32_t));
     int64_t *idx = malloc((size_t)opt->batch_size * sizeof(int64_t));
     ef_batch_buf bb;
@@ -384,6 +393,9 @@ ef_code ef_train(ef_model *m, const ef_dataset *d, const ef_train_options *opt, 
         if (opt->on_epoch && (rc = opt->on_epoch(opt->on_epoch_ctx, ep, m, err)) != EF_OK) goto done;
     }
 done:
+    m->text.pool = m->audio.pool = NULL;
+    ef_pool_free(pool);
+    if (blas_threads > 0) openblas_set_num_threads(blas_threads);
     ef_train_state_free(st);
     ef_batch_buf_free(&bb);
     free(perm);

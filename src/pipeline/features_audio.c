@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "emofuse/hash.h"
 #include "pipeline/features_internal.h"
 
 typedef struct {
@@ -19,6 +20,9 @@ static ef_code extract_audio(void *ctx, int64_t item, int thread, float **rows, 
     (void)thread;
     audio_ctx *c = ctx;
     int64_t row = c->first + item;
+    if (!ef_manifest_cell(c->m, row, ef_manifest_column(c->m, "audio"))[0])
+        return ef_fail(err, EF_ERR_FORMAT, "%s: data row %lld: the 'audio' cell is empty", ef_manifest_path(c->m),
+                       (long long)row + 1);
     char *path = ef_manifest_audio_path(c->m, row);
     if (!path) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", ef_manifest_id(c->m, row));
     ef_code rc = ef_lld_file(c->p, path, rows, T, err);
@@ -26,19 +30,48 @@ static ef_code extract_audio(void *ctx, int64_t item, int thread, float **rows, 
     return rc;
 }
 
-/* Size + mtime (ns) identify an audio file. A missing file gets a fingerprint that never
- * matches, so it is retried (and reported by the extractor) on every run. */
-static char *audio_fingerprint(const ef_manifest *m, int64_t row)
+/* FNV-1a of the file's bytes; false when it cannot be read to the end. */
+static bool hash_file(const char *path, uint64_t *h)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    static __thread unsigned char buf[1 << 16];
+    *h = EF_FNV1A64_INIT;
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0) *h = ef_fnv1a64(*h, buf, k);
+    const bool ok = !ferror(f);
+    fclose(f);
+    return ok;
+}
+
+/* The key of an audio file. By default its resolved path (symlinks followed), size and
+ * mtime (ns): another file with the same size and mtime (clips unpacked from one archive)
+ * or a manifest row pointing elsewhere never reuses features. With verify_content, its
+ * size and a hash of its bytes instead: touching or moving a file costs nothing, any
+ * change of content re-extracts. A missing file gets a fingerprint that never matches,
+ * so it is retried (and reported by the extractor) on every run. */
+static char *audio_fingerprint(const ef_manifest *m, int64_t row, bool verify_content)
 {
     char *path = ef_manifest_audio_path(m, row);
+    char *real = path && ef_manifest_cell(m, row, ef_manifest_column(m, "audio"))[0] ? realpath(path, NULL) : NULL;
     struct stat st;
-    char buf[128];
-    if (path && stat(path, &st) == 0)
-        snprintf(buf, sizeof buf, "size=%lld mtime=%lld.%09ld", (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-                 st.st_mtim.tv_nsec);
-    else snprintf(buf, sizeof buf, "missing");
+    uint64_t h = 0;
+    char *out = NULL;
+    if (real && stat(real, &st) == 0 && S_ISREG(st.st_mode)) {
+        size_t cap = strlen(real) + 96;
+        out = malloc(cap);
+        if (out && verify_content) {
+            if (hash_file(real, &h))
+                snprintf(out, cap, "size=%lld content=%016llx", (long long)st.st_size, (unsigned long long)h);
+            else snprintf(out, cap, "unreadable");
+        }
+        else if (out)
+            snprintf(out, cap, "path=%s size=%lld mtime=%lld.%09ld", real, (long long)st.st_size,
+                     (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    } else out = strdup("missing");
+    free(real);
     free(path);
-    return strdup(buf);
+    return out;
 }
 
 /* emofuse.config of an audio store. The keys and their order are those the stores have
@@ -86,7 +119,7 @@ ef_code ef_pipeline_audio_features(ef_pipeline_feature_report *report, const cha
     if (rc) return rc;
     char *config = audio_config(p), *columns = audio_columns();
     bool ok = config && columns;
-    for (int64_t k = 0; ok && k < rows.n; k++) ok = (rows.fps[k] = audio_fingerprint(m, rows.first + k)) != NULL;
+    for (int64_t k = 0; ok && k < rows.n; k++) ok = (rows.fps[k] = audio_fingerprint(m, rows.first + k, o->verify_content)) != NULL;
     if (!ok) rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", ef_manifest_path(m));
     if (!rc) {
         audio_ctx ctx = {m, p, rows.first};

@@ -4,8 +4,9 @@
  * channel mean; a header-only file (n = 0), a file shorter than one frame, all zeros and
  * clipped input through the LLD pipeline (finite output); 0-byte, garbage, truncated and
  * missing files -> an error naming the file; a FLAC whose header claims 2^36 - 1 frames
- * (a corrupt STREAMINFO) decodes like the intact file instead of failing with
- * "out of memory" (the header's count is only trusted up to what the file size allows). */
+ * (a corrupt STREAMINFO) is refused as truncated instead of failing with "out of memory"
+ * (the header's count is only trusted up to what the file size allows); a truncated WAV,
+ * out-of-range header sample rates and overflowing amplitudes are refused. */
 #include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
@@ -267,12 +268,85 @@ static void test_lying_header(void)
     int64_t nx = 0, ny = 0;
     ef_error err = {0};
     CHECK(ef_audio_load(good, 16000, &x, &nx, &err) == EF_OK);
+    /* It used to decode to the 8000 real frames; a header promising more than the file
+     * holds is now refused as truncated, naming both counts (and without trying to
+     * allocate 2^36 samples). */
     ef_code rc = ef_audio_load(bad, 16000, &y, &ny, &err);
-    CHECK_MSG(rc == EF_OK, "lying header: %s", err.msg);
-    CHECK_MSG(rc != EF_OK || (ny == nx && nx == 8000 && memcmp(x, y, sizeof(float) * (size_t)nx) == 0),
-              "lying header: %lld samples vs %lld", (long long)ny, (long long)nx);
+    CHECK_MSG(rc == EF_ERR_FORMAT && strstr(err.msg, "truncated") && strstr(err.msg, "68719476735") &&
+                  strstr(err.msg, "8000") && strstr(err.msg, bad) && y == NULL,
+              "lying header: %s", err.msg);
+    CHECK(nx == 8000);
     free(x);
     free(y);
+}
+
+/* Patch 4 little-endian bytes of a file at off. */
+static void patch_u32(const char *path, long off, uint32_t v)
+{
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    if (!f) return;
+    unsigned char b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, v >> 24};
+    CHECK(fseek(f, off, SEEK_SET) == 0 && fwrite(b, 1, 4, f) == 4);
+    fclose(f);
+}
+
+/* Issue 11: a truncated WAV (libsndfile silently shortens its data chunk), header sample
+ * rates of 0, 1 and 500 kHz (1 Hz once made a 32 KB file 1.5 GB), and finite samples so
+ * large that the spectra overflow (they came out as all-zero "silence" with EF_OK). */
+static void test_hostile_headers(void)
+{
+    const double amp[1] = {0.5};
+    write_sine(tpath("full.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 200.0, amp, 16000);
+    FILE *f = fopen(tpath("full.wav"), "rb");
+    static unsigned char bytes[40000];
+    const size_t len = f ? fread(bytes, 1, sizeof bytes, f) : 0;
+    if (f) fclose(f);
+    CHECK(len == 44 + 32000);
+    f = fopen(tpath("cut.wav"), "wb");
+    CHECK(f && fwrite(bytes, 1, 44 + 16000, f) == 44 + 16000);
+    if (f) fclose(f);
+    expect_error(tpath("cut.wav"), "truncated: the header promises 16000 sample frames, the file holds 8000");
+
+    const uint32_t rates[3] = {0, 1, 500000};
+    const char *names[3] = {"sr0.wav", "sr1.wav", "sr500k.wav"};
+    for (int i = 0; i < 3; i++) {
+        f = fopen(tpath(names[i]), "wb");
+        CHECK(f && fwrite(bytes, 1, len, f) == len);
+        if (f) fclose(f);
+        patch_u32(tpath(names[i]), 24, rates[i]);
+        patch_u32(tpath(names[i]), 28, rates[i] * 2); /* byte rate */
+        expect_error(tpath(names[i]), "outside the supported 1000..384000 Hz");
+    }
+
+    /* float samples of 1e25 (and 1e18, where only the squared spectra overflow) */
+    const double scales[2] = {1e25, 1e18};
+    for (int i = 0; i < 2; i++) {
+        write_sine(tpath("huge.wav"), SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, 200.0, &scales[i], 16000);
+        float *x = NULL;
+        int64_t n = 0, T = 0;
+        ef_error err = {0};
+        CHECK(ef_audio_load(tpath("huge.wav"), 16000, &x, &n, &err) == EF_OK && n == 16000);
+        free(x);
+        ef_lld_params p = ef_lld_default_params();
+        ef_code rc = ef_lld_file(&p, tpath("huge.wav"), &x, &T, &err);
+        CHECK_MSG(rc == EF_ERR_NUMERIC && strstr(err.msg, "overflows") && strstr(err.msg, "huge.wav"),
+                  "amplitude %g: rc %d '%s'", scales[i], rc, err.msg);
+        free(x);
+    }
+    /* ... while 1e3 (loud, but far from overflow) still works */
+    const double loud[1] = {1e3};
+    write_sine(tpath("loud.wav"), SF_FORMAT_WAV | SF_FORMAT_FLOAT, 16000, 1, 200.0, loud, 16000);
+    float *y = NULL;
+    int64_t T = 0;
+    ef_error err = {0};
+    ef_lld_params p = ef_lld_default_params();
+    CHECK_MSG(ef_lld_file(&p, tpath("loud.wav"), &y, &T, &err) == EF_OK && T == 95, "%s", err.msg);
+    free(y);
+    /* NaN samples handed to ef_lld_compute directly are refused too */
+    float z[2000] = {0};
+    z[1500] = NAN;
+    CHECK(ef_lld_compute(&p, z, 2000, &y, &T, &err) == EF_ERR_NUMERIC && strstr(err.msg, "sample 1500"));
 }
 
 int main(void)
@@ -283,5 +357,6 @@ int main(void)
     test_edge_signals();
     test_errors();
     test_lying_header();
+    test_hostile_headers();
     return ef_test_exit();
 }

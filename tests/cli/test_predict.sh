@@ -54,14 +54,14 @@ awk -F, 'NR > 1 {
 } END { exit bad }' "$csv" || fail "bad CSV rows"
 
 # The printed metrics: 16 scored utterances, AvRec equal to the one recomputed from the CSV,
-# and well above chance (0.25) on this easy corpus.
+# as a percentage like `evaluate` prints it, and well above chance (25 %) on this easy corpus.
 line=$(grep '^AvRec ' "$dir/err") || fail "no AvRec line: $(cat "$dir/err")"
-[[ $line =~ ^AvRec\ ([0-9.]+)\ AvAUC\ ([0-9.]+)\ \(16\ utterances\)$ ]] || fail "AvRec line: $line"
+[[ $line =~ ^AvRec\ ([0-9.]+)%\ AvAUC\ ([0-9.]+)\ \(16\ utterances\)$ ]] || fail "AvRec line: $line"
 avrec=${BASH_REMATCH[1]} avauc=${BASH_REMATCH[2]}
 ref=$(awk -F, 'NR > 1 && $7 != "" { n[$7]++; if ($6 == $7) c[$7]++ }
-  END { for (k in n) { s += c[k] / n[k]; m++ } printf "%.3f", s / m }' "$csv")
+  END { for (k in n) { s += c[k] / n[k]; m++ } printf "%.1f", 100 * s / m }' "$csv")
 [[ "$avrec" == "$ref" ]] || fail "printed AvRec $avrec, CSV gives $ref"
-awk -v r="$avrec" -v a="$avauc" 'BEGIN { exit !(r >= 0.75 && a >= 0.85 && a <= 1) }' ||
+awk -v r="$avrec" -v a="$avauc" 'BEGIN { exit !(r >= 75 && a >= 0.85 && a <= 1) }' ||
   fail "AvRec $avrec / AvAUC $avauc too low for separable tones"
 grep -q '^confusion matrix' "$dir/err" || fail "no confusion matrix"
 grep -Eq '^neutral +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ ' "$dir/err" || fail "confusion row: $(cat "$dir/err")"

@@ -106,9 +106,9 @@ static void test_conv(const int64_t *offs, int B)
         ef_test_close(what, db, rdb, (size_t)OC, ATOL, RTOL);
         /* The workspace variants give the same bits. */
         float *out2 = zeros(N * OC), *dx2 = zeros(N * C), *dw2 = zeros(OC * C * K), *db2 = zeros(OC);
-        float *work = zeros(ef_conv1d_workspace_floats(N, C, K));
-        ef_conv1d_forward_ws(out2, work, x, w, b, offs, B, C, OC, K);
-        ef_conv1d_backward_ws(dx2, dw2, db2, work, dout, x, w, offs, B, C, OC, K);
+        float *work = zeros(ef_conv1d_workspace_floats(N, C, OC, K, 1));
+        ef_conv1d_forward_ws(NULL, out2, work, x, w, b, offs, B, C, OC, K);
+        ef_conv1d_backward_ws(NULL, dx2, dw2, db2, work, dout, x, w, offs, B, C, OC, K);
         CHECK(memcmp(out, out2, (size_t)(N * OC) * sizeof(float)) == 0);
         CHECK(memcmp(dx, dx2, (size_t)(N * C) * sizeof(float)) == 0);
         CHECK(memcmp(dw, dw2, (size_t)(OC * C * K) * sizeof(float)) == 0);
@@ -284,6 +284,17 @@ static void test_dropout(void)
     /* 5 sigma of a binomial(n, 0.7) fraction: sqrt(0.21/n) ~ 0.001. */
     CHECK_MSG(fabs((double)kept / n - 0.7) < 0.005, "kept fraction %g", (double)kept / n);
     CHECK(bad == 0);
+    /* The inlined generator advances as ef_rng_u64 does: one draw per element, and each
+     * element kept iff its ef_rng_uniform draw >= rate. */
+    ef_rng r3;
+    ef_rng_seed(&r3, 7);
+    int64_t mism = 0;
+    for (int64_t i = 0; i < n; i++) mism += mask[i] != (ef_rng_uniform(&r3) >= rate);
+    CHECK(mism == 0 && memcmp(r3.s, r1.s, sizeof r1.s) == 0);
+    /* ef_dropout_draw_mask: the same mask and the same generator state. */
+    ef_rng_seed(&r3, 7);
+    ef_dropout_draw_mask(mask2, n, rate, &r3);
+    CHECK(memcmp(mask, mask2, (size_t)n) == 0 && memcmp(r3.s, r1.s, sizeof r1.s) == 0);
     ef_dropout_backward(dx, g, mask, n, rate);
     bad = 0;
     for (int64_t i = 0; i < n; i++)
@@ -419,7 +430,7 @@ static void test_oracles(void)
     int64_t offs[B + 1] = {0};
     for (int b = 0; b < B; b++) offs[b + 1] = offs[b] + lens[b];
     int64_t N = offs[B];
-    CHECK(ef_conv1d_workspace_floats(N, C, K) == 256 * C * K); /* several chunks really happen */
+    CHECK(N > 2 * 512); /* several 512-row chunks really happen */
     float *x = rnd(&r, N * C, 1), *w = rnd(&r, OC * C * K, 0.05), *b = rnd(&r, OC, 1), *dout = rnd(&r, N * OC, 1);
     double *ro = calloc((size_t)(N * OC), 8), *rdx = calloc((size_t)(N * C), 8), *rdw = calloc(OC * C * K, 8);
     double rdb[OC] = {0};
@@ -428,6 +439,25 @@ static void test_oracles(void)
     float *out = zeros(N * OC), *dx = zeros(N * C), *dw = zeros(OC * C * K), *db = zeros(OC);
     ef_conv1d_forward(out, x, w, b, offs, B, C, OC, K);
     ef_conv1d_backward(dx, dw, db, dout, x, w, offs, B, C, OC, K);
+    /* On a pool of 3 threads: the same bits (fixed chunks, partials reduced in order). */
+    {
+        ef_pool *pool;
+        CHECK(ef_pool_create(&pool, 3, NULL) == EF_OK);
+        float *work = zeros(ef_conv1d_workspace_floats(N, C, OC, K, 3));
+        float *o3 = zeros(N * OC), *dx3 = zeros(N * C), *dw3 = zeros(OC * C * K), *db3 = zeros(OC);
+        ef_conv1d_forward_ws(pool, o3, work, x, w, b, offs, B, C, OC, K);
+        ef_conv1d_backward_ws(pool, dx3, dw3, db3, work, dout, x, w, offs, B, C, OC, K);
+        CHECK(memcmp(o3, out, (size_t)(N * OC) * sizeof(float)) == 0);
+        CHECK(memcmp(dx3, dx, (size_t)(N * C) * sizeof(float)) == 0);
+        CHECK(memcmp(dw3, dw, (size_t)(OC * C * K) * sizeof(float)) == 0);
+        CHECK(memcmp(db3, db, (size_t)OC * sizeof(float)) == 0);
+        /* The _set variant writes dinp (garbage before) with the same values. */
+        for (int64_t i = 0; i < N * C; i++) dx3[i] = 1e30f;
+        ef_conv1d_backward_set_ws(pool, dx3, NULL, NULL, work, dout, x, w, offs, B, C, OC, K);
+        CHECK(memcmp(dx3, dx, (size_t)(N * C) * sizeof(float)) == 0);
+        ef_pool_free(pool);
+        free(work), free(o3), free(dx3), free(dw3), free(db3);
+    }
     float *f;
     ef_test_close("conv oracle (chunked) out", out, f = d2f(ro, N * OC), (size_t)(N * OC), 1e-4, 1e-4), free(f);
     ef_test_close("conv oracle (chunked) dinp", dx, f = d2f(rdx, N * C), (size_t)(N * C), 1e-4, 1e-4), free(f);

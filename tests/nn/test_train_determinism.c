@@ -1,5 +1,6 @@
 /* Training is a function of its seed: the same seed gives bit-identical weights and
- * batch-norm statistics on one thread, another seed gives other weights. Also: the
+ * batch-norm statistics (for one thread and for any ef_train_options.threads), another
+ * seed gives other weights. Also: the
  * pre-trained / warm-start path (branches copied from separately trained models stay
  * frozen; the PT cache gives the same weights as running the frozen branches), model files (save/load round trip bit for bit, with predictions; corrupt,
  * mismatched or truncated files are refused with a message naming the problem), and the
@@ -103,6 +104,33 @@ static void check_determinism(void)
         ef_model_free(a);
         ef_model_free(b);
         ef_model_free(c);
+    }
+}
+
+/* One training on 1, 2 and 3 threads (ef_train_options.threads): bit-identical weights
+ * and BN statistics. Batches of the whole set (about 860 audio rows: two conv chunks of
+ * 512 rows and seven BN runs of 128) so the work really is split. */
+static void check_threads(void)
+{
+    for (int sys = EF_SYS_TEXT; sys <= EF_SYS_LF; sys++) {
+        ef_model *ms[3];
+        for (int t = 0; t < 3; t++) {
+            ef_model_config c = small((ef_system)sys);
+            ef_error err;
+            CHECK(ef_model_create(&ms[t], &c, &err) == EF_OK);
+            ef_train_options o = ef_train_defaults((ef_system)sys, EF_STRAT_CS);
+            o.epochs = 3;
+            o.batch_size = N_UTT;
+            o.seed = 9;
+            o.lr = 5e-3f;
+            o.threads = t + 1;
+            ef_dataset d = dataset();
+            CHECK_MSG(ef_train(ms[t], &d, &o, NULL, &err) == EF_OK, "%s", err.msg);
+        }
+        CHECK(openblas_get_num_threads() == 1); /* restored after the pooled runs */
+        CHECK_MSG(same_weights(ms[0], ms[1]) && same_weights(ms[0], ms[2]), "%s: weights depend on the thread count",
+                  ef_system_name((ef_system)sys));
+        for (int t = 0; t < 3; t++) ef_model_free(ms[t]);
     }
 }
 
@@ -371,6 +399,7 @@ int main(void)
         astd[c] = 2.5f;
     }
     check_determinism();
+    check_threads();
     check_pretrained();
     check_pt_cache();
     check_model_file();

@@ -271,6 +271,7 @@ int cmd_train(int argc, char **argv)
     for (int k = 0; k < 4; k++) strcpy(meta.labels[k], ef_emotion4_names[k]);
     meta.audio_mean = mean;
     meta.audio_std = std;
+    if ((rc = ef_pipeline_record_features(&meta, ts, as, &err)) != EF_OK) goto out;
     if ((rc = ef_model_save(m, &meta, a.out, &err)) != EF_OK) goto out;
     fprintf(stderr, "train: wrote %s (final loss %.4f, %.1f s)\n", a.out, loss, ef_now() - t0);
 
@@ -280,6 +281,8 @@ out:
     ef_model_free(am);
     ef_model_meta_free(&tmeta);
     ef_model_meta_free(&ameta);
+    free(meta.text_features);
+    free(meta.audio_features);
     free(mean);
     free(std);
     ef_pipeline_data_free(&data);

@@ -24,8 +24,10 @@
  *
  * Thread safety: a loaded classifier is immutable; any number of threads may call
  * ef_classify* with the same classifier at the same time (each call takes its own model
- * workspace from an internal pool). OpenBLAS's thread count is process-wide: callers
- * that classify from many threads at once should set params.n_threads = 1. */
+ * workspace from an internal pool; tests/api/test_classifier.c runs 8 threads). OpenBLAS's
+ * thread count is process-wide and BERT sets it for its GEMMs, so concurrent calls can
+ * differ from sequential ones in the last float bits; callers that classify from many
+ * threads at once should set params.n_threads = 1. */
 #ifndef EMOFUSE_EMOFUSE_H
 #define EMOFUSE_EMOFUSE_H
 

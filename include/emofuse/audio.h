@@ -21,6 +21,17 @@
 #define EF_AUDIO_MAX_RATE 384000
 ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_t *n, ef_error *err);
 
+/* Sample formats of caller-decoded PCM (ef_audio_convert). */
+enum { EF_PCM_F32 = 0, EF_PCM_S16 = 1 };
+
+/* What ef_audio_load does after decoding, for PCM the caller already holds: frames
+ * interleaved frames of `channels` channels at `rate` Hz, float (EF_PCM_F32, values as
+ * decoded) or int16 (EF_PCM_S16, v -> v / 32767) -> mono (channel mean) at target_rate
+ * (libsoxr, streamed in the same blocks), so a buffer gives exactly the samples of the
+ * file it came from. *samples is malloc'ed (never NULL on success; *n may be 0). */
+ef_code ef_audio_convert(const void *pcm, int format, int64_t frames, int channels, int rate, int target_rate,
+                         float **samples, int64_t *n, ef_error *err);
+
 #define EF_LLD_BASE_DIMS 18
 #define EF_LLD_DIMS 36
 

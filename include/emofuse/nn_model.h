@@ -245,6 +245,11 @@ typedef struct {
     char labels[16][32];    /* class names in output order */
     float *audio_mean;      /* (D_audio) or NULL; owned by the struct */
     float *audio_std;
+    /* How the input features were made: the emofuse.config JSON of the feature stores the
+     * model was trained on (LLD parameters; BERT folder, hashes and layers; GloVe file), or
+     * NULL (model files written before it was recorded). Owned by the struct. */
+    char *text_features;
+    char *audio_features;
 } ef_model_meta;
 
 void ef_model_meta_free(ef_model_meta *meta);
@@ -252,7 +257,9 @@ void ef_model_meta_free(ef_model_meta *meta);
 /* One safetensors file: every parameter and buffer tensor (F32) plus "norm.audio.mean" /
  * "norm.audio.std" when present; __metadata__: "emofuse.format" = "emofuse-model-1",
  * "emofuse.config" (config JSON), "emofuse.labels" (JSON array), "emofuse.text_kind",
- * "emofuse.audio_kind", "emofuse.text_dim", "emofuse.audio_dim". Written atomically. */
+ * "emofuse.audio_kind", "emofuse.text_dim", "emofuse.audio_dim", and when set
+ * "emofuse.text_features" / "emofuse.audio_features" (the stores' configs). Written
+ * atomically. */
 ef_code ef_model_save(const ef_model *m, const ef_model_meta *meta, const char *path, ef_error *err);
 /* Load and validate everything (format tag, config, every expected tensor present with
  * its exact shape and dtype, no unknown tensors, finite values, labels, norm dims). */

@@ -16,4 +16,9 @@ int64_t ef_parallel_for(int64_t n, int n_threads, ef_parallel_fn fn, void *ctx);
 /* Number of online CPU cores (at least 1). */
 int ef_cpu_count(void);
 
+/* Threads of OpenBLAS's GEMMs (process-wide; 0 = all cores) and their current count
+ * (src/core/blas_threads.c). */
+void ef_blas_set_threads(int n);
+int ef_blas_threads(void);
+
 #endif

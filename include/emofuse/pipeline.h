@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "emofuse/audio.h"
+#include "emofuse/bert.h"
 #include "emofuse/feature_store.h"
 #include "emofuse/manifest.h"
 #include "emofuse/nn_model.h"
@@ -46,5 +48,36 @@ typedef struct {
 ef_code ef_pipeline_data_assemble(ef_pipeline_data *out, const char *const *ids, int64_t n_ids,
                                   const ef_pipeline_data_opts *o, ef_error *err);
 void ef_pipeline_data_free(ef_pipeline_data *d);
+
+/* ---- provenance of features (src/pipeline/provenance.c) ---------------------------- */
+
+/* Record in meta (text_features / audio_features, replacing what was there) the
+ * emofuse.config of the stores a model is trained on (either may be NULL), so that the
+ * classifier (emofuse.h) extracts features exactly as they were extracted. */
+ef_code ef_pipeline_record_features(ef_model_meta *meta, const ef_store *text, const ef_store *audio,
+                                    ef_error *err);
+
+/* Identity of a BERT folder: FNV-1a 64 of the bytes of its config.json and vocab.txt as
+ * 16 hex digits each (recorded in BERT stores as "config_fnv" / "vocab_fnv"). */
+ef_code ef_bert_identity(const char *dir, char config_hex[17], char vocab_hex[17], ef_error *err);
+
+/* LLD parameters from a recorded audio config (JSON of an "emofuse-lld-1" store); NULL
+ * gives ef_lld_default_params() (model files older than the record). `what` names the
+ * source in errors. */
+ef_code ef_pipeline_lld_params_of(const char *config, ef_lld_params *p, const char *what, ef_error *err);
+
+/* What a recorded text config says: BERT ("emofuse-bert-1": folder, size, hashes when
+ * recorded, layers combined) or GloVe ("emofuse-glove-1": file, words, dim). NULL gives
+ * neither flag, the default BERT options and -1 sizes (nothing to check). */
+typedef struct {
+    int is_bert, is_glove;
+    char path[1024];          /* the BERT folder or GloVe file used at extraction */
+    int layers, hidden, vocab; /* BERT L, C, V; GloVe: hidden = dim */
+    int64_t words;            /* GloVe vocabulary size */
+    char config_fnv[17], vocab_fnv[17]; /* "" when not recorded (stores before the hashes) */
+    ef_bert_feat_opts bert;   /* layer_first, layer_count, mean, keep_special, truncate */
+} ef_pipeline_text_source;
+ef_code ef_pipeline_text_source_of(const char *config, ef_pipeline_text_source *s, const char *what,
+                                   ef_error *err);
 
 #endif

@@ -53,7 +53,11 @@ const char *ef_code_name(ef_code code);
     do {                                                                        \
         if (!(cond)) ef_assert_fail(#cond, __FILE__, __LINE__);                 \
     } while (0)
+#ifdef __cplusplus
+[[noreturn]] void ef_assert_fail(const char *expr, const char *file, int line);
+#else
 _Noreturn void ef_assert_fail(const char *expr, const char *file, int line);
+#endif
 
 #ifdef __cplusplus
 }

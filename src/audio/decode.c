@@ -123,6 +123,23 @@ static ef_code resample_push(soxr_t rs, const float *x, size_t k, float *obuf, s
     }
 }
 
+/* Channel mean of k interleaved frames, times scale, into mono; a non-finite sample is an
+ * error naming its frame (first_frame + i). */
+static ef_code mix_block(float *mono, const float *block, int64_t k, int ch, double scale, int64_t first_frame,
+                         const char *path, ef_error *err)
+{
+    for (int64_t i = 0; i < k; i++) {
+        double s = 0;
+        for (int c = 0; c < ch; c++) s += block[i * ch + c];
+        double v = s / ch * scale;
+        if (!isfinite(v))
+            return ef_fail(err, EF_ERR_FORMAT, "%s: sample frame %lld is NaN or infinite", path,
+                           (long long)(first_frame + i));
+        mono[i] = (float)v;
+    }
+    return EF_OK;
+}
+
 ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_t *n, ef_error *err)
 {
     *samples = NULL;
@@ -206,17 +223,7 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
     for (;;) {
         sf_count_t got = sf_readf_float(sf, block, EF_DECODE_BLOCK);
         if (got <= 0) break;
-        for (sf_count_t i = 0; i < got; i++) {
-            double s = 0;
-            for (int c = 0; c < ch; c++) s += block[i * ch + c];
-            double v = s / ch * scale;
-            if (!isfinite(v)) {
-                rc = ef_fail(err, EF_ERR_FORMAT, "%s: sample frame %lld is NaN or infinite", path,
-                             (long long)(frame_index + i));
-                goto done;
-            }
-            mono[i] = (float)v;
-        }
+        if ((rc = mix_block(mono, block, got, ch, scale, frame_index, path, err))) goto done;
         frame_index += got;
         if (resample)
             rc = resample_push(rs, mono, (size_t)got, obuf, ocap, &out, path, err);
@@ -264,6 +271,75 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
 done:
     if (rs) soxr_delete(rs);
     sf_close(sf);
+    free(block);
+    free(mono);
+    free(obuf);
+    free(out.data);
+    return rc;
+}
+
+/* Same steps as ef_audio_load (blocks of EF_DECODE_BLOCK frames, channel mean, the same
+ * streaming resampler), so a buffer decoded by the caller gives the file's samples. */
+ef_code ef_audio_convert(const void *pcm, int format, int64_t frames, int channels, int rate, int target_rate,
+                         float **samples, int64_t *n, ef_error *err)
+{
+    const char *what = "audio buffer";
+    *samples = NULL;
+    *n = 0;
+    if (target_rate < 1000 || target_rate > 768000)
+        return ef_fail(err, EF_ERR_ARG, "%s: target rate %d Hz is outside [1000, 768000]", what, target_rate);
+    if (rate < 1 || rate > 768000 || channels < 1 || channels > 1024 || frames < 0 || (frames > 0 && !pcm) ||
+        (format != EF_PCM_F32 && format != EF_PCM_S16))
+        return ef_fail(err, EF_ERR_ARG, "%s: invalid (%lld frames, %d channels, %d Hz, format %d)", what,
+                       (long long)frames, channels, rate, format);
+    const bool resample = rate != target_rate;
+    const double ratio = (double)target_rate / rate;
+    /* int16 v becomes v / 32768 as libsndfile gives it, then the file path's rescaling. */
+    const double scale = format == EF_PCM_S16 ? 32768.0 / 32767.0 : 1.0;
+    ef_code rc = EF_OK;
+    sample_buf out = {0};
+    soxr_t rs = NULL;
+    float *block = malloc(sizeof(float) * EF_DECODE_BLOCK * (size_t)channels);
+    float *mono = malloc(sizeof(float) * EF_DECODE_BLOCK);
+    size_t ocap = (size_t)ceil(EF_DECODE_BLOCK * ratio) + 256;
+    float *obuf = resample ? malloc(sizeof(float) * ocap) : NULL;
+    int64_t want = resample ? (int64_t)ceil((double)frames * ratio) + 64 : frames;
+    out.data = malloc((size_t)(want > 0 ? want : 1) * sizeof(float));
+    out.cap = want > 0 ? want : 1;
+    if (!block || !mono || (resample && !obuf) || !out.data) {
+        rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", what);
+        goto done;
+    }
+    if (resample) {
+        soxr_error_t e = NULL;
+        soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+        soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+        rs = soxr_create((double)rate, (double)target_rate, 1, &e, &io, &q, NULL);
+        if (!rs || e) {
+            rc = ef_fail(err, EF_ERR_FORMAT, "%s: cannot resample %d -> %d Hz: %s", what, rate, target_rate,
+                         e ? e : "soxr_create failed");
+            goto done;
+        }
+    }
+    for (int64_t f0 = 0; f0 < frames; f0 += EF_DECODE_BLOCK) {
+        int64_t got = frames - f0 < EF_DECODE_BLOCK ? frames - f0 : EF_DECODE_BLOCK;
+        size_t m = (size_t)got * (size_t)channels;
+        if (format == EF_PCM_F32) memcpy(block, (const float *)pcm + f0 * channels, m * sizeof(float));
+        else {
+            const int16_t *x = (const int16_t *)pcm + f0 * channels;
+            for (size_t i = 0; i < m; i++) block[i] = (float)x[i] / 32768.0f;
+        }
+        if ((rc = mix_block(mono, block, got, channels, scale, f0, what, err))) goto done;
+        if (resample) rc = resample_push(rs, mono, (size_t)got, obuf, ocap, &out, what, err);
+        else if (!buf_append(&out, mono, got)) rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", what);
+        if (rc) goto done;
+    }
+    if (resample && frames > 0 && (rc = resample_push(rs, NULL, 0, obuf, ocap, &out, what, err))) goto done;
+    *samples = out.data;
+    *n = out.n;
+    out.data = NULL;
+done:
+    if (rs) soxr_delete(rs);
     free(block);
     free(mono);
     free(obuf);

@@ -19,6 +19,7 @@ int cmd_models(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_folds(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);

@@ -4,7 +4,6 @@
  * names), so nothing is recomputed from the test data. With --manifest the true labels
  * (same 4-class mapping as training) are added and AvRec / AvAUC and the confusion matrix
  * are printed on stderr (docs/evaluation.md). */
-#include <cblas.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "emofuse/manifest.h"
 #include "emofuse/metrics.h"
 #include "emofuse/nn_model.h"
+#include "emofuse/parallel.h"
 #include "emofuse/pipeline.h"
 
 static void usage(FILE *out)
@@ -139,7 +139,7 @@ int cmd_predict(int argc, char **argv)
     predict_args a;
     int prc = parse_args(&a, argc, argv);
     if (prc) return prc < 0 ? 0 : prc;
-    if (a.threads > 0) openblas_set_num_threads((int)a.threads);
+    if (a.threads > 0) ef_blas_set_threads((int)a.threads);
 
     ef_error err = {0};
     ef_code rc = EF_OK;

@@ -3,7 +3,6 @@
  * list of training ids, and write the model file (weights, batch-norm statistics, config,
  * audio normalisation statistics, labels). Labels come from the manifest's `emotion`
  * column mapped to 4 classes; utterances with other labels are skipped and counted. */
-#include <cblas.h>
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "emofuse/manifest.h"
 #include "emofuse/metrics.h"
 #include "emofuse/nn_model.h"
+#include "emofuse/parallel.h"
 #include "emofuse/pipeline.h"
 #include "emofuse/progress.h"
 
@@ -163,7 +163,7 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error("--strategy %s needs --text-model and --audio-model", a.strategy);
     if (strat == EF_STRAT_CS && (a.text_model || a.audio_model))
         return cli_usage_error("--text-model/--audio-model are only used with --strategy pt or ws");
-    if (a.threads > 0) openblas_set_num_threads((int)a.threads);
+    if (a.threads > 0) ef_blas_set_threads((int)a.threads);
 
     ef_error err = {0};
     ef_code rc = EF_OK;
@@ -276,6 +276,7 @@ int cmd_train(int argc, char **argv)
     for (int k = 0; k < 4; k++) strcpy(meta.labels[k], ef_emotion4_names[k]);
     meta.audio_mean = mean;
     meta.audio_std = std;
+    if ((rc = ef_pipeline_record_features(&meta, ts, as, &err)) != EF_OK) goto out;
     if ((rc = ef_model_save(m, &meta, a.out, &err)) != EF_OK) goto out;
     fprintf(stderr, "train: wrote %s (final loss %.4f, %.1f s)\n", a.out, loss, ef_now() - t0);
 
@@ -285,6 +286,8 @@ out:
     ef_model_free(am);
     ef_model_meta_free(&tmeta);
     ef_model_meta_free(&ameta);
+    free(meta.text_features);
+    free(meta.audio_features);
     free(mean);
     free(std);
     ef_pipeline_data_free(&data);

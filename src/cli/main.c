@@ -25,6 +25,7 @@ static const command commands[] = {
     {"models", cmd_models, "download pretrained models (models fetch bert-base-uncased)"},
     {"train", cmd_train, "train one system (text, audio, early/late fusion) on a feature store"},
     {"predict", cmd_predict, "class probabilities of a trained model (+ AvRec/AvAUC with labels)"},
+    {"classify", cmd_classify, "the emotion of audio files (+ transcripts) with a trained model"},
     {"evaluate", cmd_evaluate, "AvRec/AvAUC of prediction CSVs: folds merged, median and IQR over seeds"},
 };
 

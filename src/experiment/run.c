@@ -314,10 +314,11 @@ ef_code exp_run_one(const exp_plan *p, const exp_run *r, exp_run_result *res, ef
         for (int k = 0; k < 4; k++) snprintf(meta.labels[k], sizeof meta.labels[k], "%s", ef_emotion4_names[k]);
         meta.audio_mean = mean;
         meta.audio_std = std;
+        rc = ef_pipeline_record_features(&meta, ts, as, err);
         char dir[4400];
         snprintf(dir, sizeof dir, "%s", r->path);
         *strrchr(dir, '/') = '\0';
-        rc = ef_mkdir_p(dir, err);
+        if (!rc) rc = ef_mkdir_p(dir, err);
     }
     epoch_ctx ec;
     memset(&ec, 0, sizeof ec);
@@ -369,6 +370,7 @@ ef_code exp_run_one(const exp_plan *p, const exp_run *r, exp_run_result *res, ef
         rc = write_scores(r->path, fold_name, &test, best, err);
     }
     meta.audio_mean = meta.audio_std = NULL; /* owned here, not by meta */
+    ef_model_meta_free(&meta);                 /* the recorded feature configs */
     res->n_train = train.d.n;
     res->n_test = test.d.n;
     res->seconds = ef_now() - t0;

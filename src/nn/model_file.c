@@ -19,7 +19,10 @@ void ef_model_meta_free(ef_model_meta *meta)
 {
     free(meta->audio_mean);
     free(meta->audio_std);
+    free(meta->text_features);
+    free(meta->audio_features);
     meta->audio_mean = meta->audio_std = NULL;
+    meta->text_features = meta->audio_features = NULL;
 }
 
 static char *labels_json(const ef_model_meta *meta)
@@ -64,6 +67,10 @@ ef_code ef_model_save(const ef_model *m, const ef_model_meta *meta, const char *
         snprintf(dims, sizeof dims, "%d", cfg->text.input_dim);
         if (rc == EF_OK) rc = ef_st_writer_meta(w, "emofuse.text_dim", dims, err);
     }
+    if (rc == EF_OK && m->has_text && meta->text_features)
+        rc = ef_st_writer_meta(w, "emofuse.text_features", meta->text_features, err);
+    if (rc == EF_OK && m->has_audio && meta->audio_features)
+        rc = ef_st_writer_meta(w, "emofuse.audio_features", meta->audio_features, err);
     if (rc == EF_OK && m->has_audio) {
         rc = ef_st_writer_meta(w, "emofuse.audio_kind", meta->audio_kind, err);
         snprintf(dims, sizeof dims, "%d", cfg->audio.input_dim);
@@ -162,6 +169,14 @@ ef_code ef_model_load(ef_model **out, ef_model_meta *meta, const char *path, ef_
     if (m->has_audio && (rc = expect_kind(meta->audio_kind, sizeof meta->audio_kind, f, "emofuse.audio_kind",
                                           "emofuse.audio_dim", cfg.audio.input_dim, path, err)) != EF_OK)
         goto fail;
+
+    /* Provenance of the features (optional: older files lack it); JSON checked by its user. */
+    const char *tf = m->has_text ? ef_st_meta(f, "emofuse.text_features") : NULL;
+    const char *af = m->has_audio ? ef_st_meta(f, "emofuse.audio_features") : NULL;
+    if ((tf && !(meta->text_features = strdup(tf))) || (af && !(meta->audio_features = strdup(af)))) {
+        rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
 
     int64_t expected = 0;
     for (int i = 0; i < m->params.n; i++) {

@@ -5,7 +5,9 @@
 
 #include <json-c/json.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "emofuse/glove.h"
 #include "emofuse/pipeline_features.h"
 
 /* The manifest rows of one shard as ef_store_build wants them: item k is manifest row
@@ -30,5 +32,10 @@ json_object *ef_feature_json_double(double v);
 /* Compact JSON text of o without escaping '/' (paths stay readable), malloc'ed; NULL on
  * allocation failure. */
 char *ef_feature_json_string(json_object *o);
+
+/* A GloVe argument may be the text release or an index built from it: build the index
+ * next to the text file once ("<file>.efidx", noted on log when not NULL) and reuse it. */
+
+ef_code ef_feature_open_glove(const char *path, FILE *log, ef_glove **g, ef_error *err);
 
 #endif

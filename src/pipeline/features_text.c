@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "emofuse/glove.h"
+#include "emofuse/pipeline.h"
 #include "emofuse/tokenizer.h"
 #include "pipeline/features_internal.h"
 
@@ -87,7 +88,7 @@ static ef_code extract_glove(void *ctx, int64_t item, int thread, float **rows, 
 
 /* A GloVe argument may be the text release or an index built from it: build the index
  * next to the text file once ("<file>.efidx") and reuse it afterwards. */
-static ef_code open_glove(const char *path, FILE *log, ef_glove **g, ef_error *err)
+ef_code ef_feature_open_glove(const char *path, FILE *log, ef_glove **g, ef_error *err)
 {
     char magic[8] = {0};
     FILE *fp = fopen(path, "rb");
@@ -111,7 +112,8 @@ static ef_code open_glove(const char *path, FILE *log, ef_glove **g, ef_error *e
 
 /* emofuse.config of a text store. Keys, order and number formats are those the stores
  * have always had, so that existing stores stay valid. */
-static char *bert_config(const char *model, const ef_bert_model *b, const ef_bert_feat_opts *bo)
+static char *bert_config(const char *model, const ef_bert_model *b, const ef_bert_feat_opts *bo,
+                         const char *config_fnv, const char *vocab_fnv)
 {
     json_object *o = json_object_new_object();
     if (!o) return NULL;
@@ -125,7 +127,11 @@ static char *bert_config(const char *model, const ef_bert_model *b, const ef_ber
     json_object_object_add(o, "mean", json_object_new_int(bo->mean));
     json_object_object_add(o, "keep_special", json_object_new_int(bo->keep_special));
     json_object_object_add(o, "truncate", json_object_new_int(bo->truncate));
-    char *s = json_object_object_length(o) == 10 ? ef_feature_json_string(o) : NULL; /* NULL values are dropped */
+    /* The folder's identity, so that a model trained on these features can check it is
+     * given the same encoder (added after the first stores: older ones are rebuilt once). */
+    json_object_object_add(o, "config_fnv", json_object_new_string(config_fnv));
+    json_object_object_add(o, "vocab_fnv", json_object_new_string(vocab_fnv));
+    char *s = json_object_object_length(o) == 12 ? ef_feature_json_string(o) : NULL; /* NULL values are dropped */
     json_object_put(o);
     return s;
 }
@@ -176,15 +182,17 @@ ef_code ef_pipeline_text_features(ef_pipeline_feature_report *report, const char
          * --layers is one error now instead of one failure per utterance. */
         if (!rc && (rc = ef_bert_features(bert, &tp->bert, 0, NULL, NULL, NULL, err)))
             ef_error_prefix(err, "%s", tp->bert_model);
+        char cfg_fnv[17], voc_fnv[17];
+        if (!rc) rc = ef_bert_identity(tp->bert_model, cfg_fnv, voc_fnv, err);
         if (!rc) {
             ctx.bert = bert;
             ctx.vocab = vocab;
             ctx.bopt.n_threads = o->threads;
             dim = bert->cfg.hidden;
-            config = bert_config(tp->bert_model, bert, &tp->bert);
+            config = bert_config(tp->bert_model, bert, &tp->bert, cfg_fnv, voc_fnv);
         }
     } else {
-        rc = open_glove(tp->glove, o->log, &glove, err);
+        rc = ef_feature_open_glove(tp->glove, o->log, &glove, err);
         if (!rc) {
             ctx.glove = glove;
             dim = ef_glove_dim(glove);

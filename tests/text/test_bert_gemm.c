@@ -2,10 +2,10 @@
  * - ef_bert_gemm against a double-precision triple loop for odd M, N, K (not multiples of
  *   the 4x4 register tile, the 16-float K step, the 512-float K block or the 64-row W
  *   chunk), row strides larger than the widths (padding must stay untouched), with/without
- *   bias, accumulate, alpha, fused GELU, 1 and 2 threads, on the AVX-512 path and on the
- *   portable (OpenBLAS) path;
- * - erf, exp, GELU and softmax against libm in double over dense grids; prints the max
- *   errors in float ulps (quoted in docs/bert.md). */
+ *   bias, accumulate, alpha, fused GELU, 1 and 2 threads, on every kernel this CPU can run
+ *   (AVX-512, AVX2, portable OpenBLAS path: ef_bert_isa_cap);
+ * - erf, exp, GELU and softmax against libm in double over dense grids, on every level;
+ *   prints the max errors in float ulps (quoted in docs/bert.md). */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -86,17 +86,13 @@ static double ulp_of(double ref)
     return nextafterf(f, INFINITY) - f;
 }
 
-int main(void)
+static void level_suite(int level)
 {
+    ef_bert_isa_cap(level);
+    CHECK(ef_bert_isa() == level);
     int fast = ef_bert_gemm_fast();
-    printf("AVX-512 path: %s\n", fast ? "yes" : "no (portable path only)");
+    printf("level %s:\n", ef_bert_isa_name(level));
     gemm_suite();
-    if (fast) {
-        ef_bert_gemm_force_portable(1);
-        CHECK(ef_bert_gemm_fast() == 0);
-        gemm_suite();
-        ef_bert_gemm_force_portable(0);
-    }
 
     /* erf / GELU over [-8, 8] and exp over [-104, 88], dense grids. */
     size_t n = 4000001;
@@ -127,7 +123,7 @@ int main(void)
         double e = fabs(out[i] - ref) / ulp_of(ref);
         if (e > exp_ulp) exp_ulp = e;
     }
-    printf("erf max error %.3f ulp (abs %.3g); gelu max error %.3f ulp of result (abs %.3g); exp max error %.3f ulp\n",
+    printf("  erf max error %.3f ulp (abs %.3g); gelu max error %.3f ulp of result (abs %.3g); exp max error %.3f ulp\n",
            erf_ulp, erf_abs, gelu_ulp, gelu_abs, exp_ulp);
     CHECK_MSG(erf_ulp <= 3.0 && erf_abs <= 1.5e-7, "erf: %.3f ulp, abs %.3g", erf_ulp, erf_abs);
     CHECK_MSG(exp_ulp <= 2.0, "exp: %.3f ulp", exp_ulp);
@@ -163,5 +159,14 @@ int main(void)
     free(orig);
     free(in);
     free(out);
+}
+
+int main(void)
+{
+    /* from the best level the CPU has (capped by EMOFUSE_CPU) down to the portable path */
+    int top = ef_bert_isa();
+    printf("CPU supports: %s; testing %s and below\n", ef_bert_isa_name(ef_bert_isa_cpu()), ef_bert_isa_name(top));
+    for (int level = top; level >= EF_BERT_ISA_GENERIC; level--) level_suite(level);
+    ef_bert_isa_cap(-1);
     return ef_test_exit();
 }

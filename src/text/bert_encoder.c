@@ -1,6 +1,7 @@
 /* BERT forward pass over a packed batch (no padding rows), plus a naive triple-loop
- * version kept as the test oracle. Dense layers go through ef_bert_gemm (bert_gemm.c:
- * AVX-512 kernel on the weights in place, fused bias/residual/GELU; OpenBLAS elsewhere).
+ * version kept as the test oracle. Dense layers and both attention products go through
+ * ef_bert_gemm (bert_gemm.c: AVX-512 or AVX2 kernel on the weights in place, fused
+ * bias/residual/GELU; OpenBLAS on other CPUs).
  *
  * Layout: the B sequences of a batch are stored back to back, N = sum(lens) rows of C
  * floats. Dense layers are single GEMMs over all N rows; attention is computed per
@@ -26,6 +27,7 @@ struct ef_bert_workspace {
     float *h1;     /* (N, C) after attention block */
     float *ff;     /* (N, I) intermediate activations */
     float *scores; /* (n_threads, max_seq, max_seq) one head's attention matrix per thread */
+    float *vt;     /* (n_threads, D, max_seq) one head's values transposed, per thread */
     size_t *offs;  /* (max_tokens + 1) first row of each sequence */
     int n_threads; /* threads for attention and element-wise work (GEMMs: OpenBLAS's own) */
     /* The 7 activation buffers above point into these 64-byte aligned blocks (16 floats of
@@ -73,8 +75,9 @@ ef_bert_workspace *ef_bert_workspace_new_threads(const ef_bert_config *cfg, int 
     ws->n_threads = n_threads;
     ws->scores = malloc((size_t)n_threads * (size_t)max_seq * (size_t)max_seq * sizeof(float));
     ws->offs = malloc((N + 1) * sizeof(size_t));
+    ws->vt = malloc((size_t)n_threads * (size_t)(cfg->hidden / cfg->n_heads) * (size_t)max_seq * sizeof(float));
     if (!ws->raw[0] || !ws->raw[1] || !ws->raw[2] || !ws->raw[3] || !ws->raw[4] || !ws->raw[5] || !ws->raw[6] ||
-        !ws->scores || !ws->offs) {
+        !ws->scores || !ws->offs || !ws->vt) {
         ef_bert_workspace_free(ws);
         return NULL;
     }
@@ -87,6 +90,7 @@ void ef_bert_workspace_free(ef_bert_workspace *ws)
     if (!ws) return;
     for (int i = 0; i < 7; i++) free(ws->raw[i]);
     free(ws->scores);
+    free(ws->vt);
     free(ws->offs);
     free(ws);
 }
@@ -134,6 +138,8 @@ static void attention_item(void *p, int64_t b, int t)
     int T = a->lens[b], C = a->C, D = a->D;
     size_t off = ws->offs[b];
     float *scores = ws->scores + (size_t)t * ws->max_seq * ws->max_seq;
+    float *vt = ws->vt + (size_t)t * D * ws->max_seq;
+    const int fast = ef_bert_gemm_fast();
     for (int h = 0; h < a->NH; h++) {
         const float *qh = ws->q + off * C + (size_t)h * D;
         const float *kh = ws->k + off * C + (size_t)h * D;
@@ -141,7 +147,16 @@ static void attention_item(void *p, int64_t b, int t)
         float *ch = ws->ctx + off * C + (size_t)h * D;
         ef_bert_gemm(scores, T, qh, C, kh, C, NULL, a->scale, T, T, D, 0, 0, 1);
         ef_bert_softmax_rows(scores, T, T, T);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, scores, T, vh, C, 0.0f, ch, C);
+        if (fast) {
+            /* ctx_h = P v_h through the kernel (no OpenBLAS packing per head and call),
+             * which wants the right operand as rows over the summed index: v_h transposed
+             * (T D copies against T^2 D FMAs). */
+            for (int j = 0; j < T; j++)
+                for (int d = 0; d < D; d++) vt[(size_t)d * T + j] = vh[(size_t)j * C + d];
+            ef_bert_gemm(ch, C, scores, T, vt, T, NULL, 1.0f, T, D, T, 0, 0, 1);
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, scores, T, vh, C, 0.0f, ch, C);
+        }
     }
 }
 

@@ -9,8 +9,8 @@
  * rounding mode). |v| 10^s = m 2^e 10^s is computed as num / den with both in unsigned
  * __int128 (num = m 2^max(e,0) 10^max(s,0), den = 2^max(-e,0) 10^max(-s,0)); that fits for
  * every float in [1e-25, FLT_MAX], i.e. s <= 31; smaller magnitudes (never LLD values)
- * go through snprintf. X is estimated with log10 and corrected when the truncated quotient
- * has 6 or 8 digits. "%.6f" of a double (frame times) is the same with s = 6 for
+ * go through snprintf. X is estimated from the binary exponent and corrected when the
+ * truncated quotient has 6 or 8 digits. "%.6f" of a double (frame times) is the same with s = 6 for
  * |v| < 1e12. tests/pipeline/test_lld_csv.c compares both with snprintf on millions of
  * random and adversarial (tie, power-of-ten boundary) values. */
 #include <math.h>
@@ -97,7 +97,10 @@ size_t ef_fmt_g7(char *buf, float v)
     if (ebits == 0) return fmt_g7_printf(buf, v); /* subnormal: < 1.2e-38 */
     const uint32_t m = frac | 0x800000u;
     const int e = (int)ebits - 150; /* |v| = m 2^e */
-    int X = (int)floor(log10(fabs((double)v)));
+    /* |v| in [2^E, 2^(E+1)): X is floor(E log10 2) or one more (78913 / 2^18 ~ log10 2;
+     * exact floor for |E| < 1650), the loop below corrects it */
+    const int E = (int)ebits - 127;
+    int X = E >= 0 ? (E * 78913) >> 18 : -((-E * 78913 + (1 << 18) - 1) >> 18);
     u128 D = 0;
     for (int tries = 0;; tries++) {
         const int s = 6 - X;

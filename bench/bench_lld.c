@@ -3,11 +3,14 @@
  *   bench_lld corpus MANIFEST [MAX_FILES]   every audio file of a manifest, once on 1 thread
  *                                           and once on all cores (ef_parallel_for over files)
  *   bench_lld long SECONDS DIR             one generated SECONDS-long 16 kHz WAV in DIR
+ *   bench_lld wav SECONDS PATH             only write that WAV to PATH (bench/run_lld.sh
+ *                                          runs the CLI and openSMILE on it side by side)
  *
  * Prints real-time factors (audio seconds / wall seconds) and the decode-only share.
  * Peak memory comes from /usr/bin/time -v in bench/run_lld.sh (one process per mode).
  * Reference: openSMILE 3.0 with this LLD set runs ~72x real time single-threaded in
- * < 10 MB (documented figure in ../shared/docs/acoustic-lld-spec.md; not run here). */
+ * < 10 MB (documented figure in ../shared/docs/acoustic-lld-spec.md); bench/run_lld.sh
+ * measures a real openSMILE build side by side when given SMILE=... SMILE_CONF=... */
 #include <math.h>
 #include <sndfile.h>
 #include <stdatomic.h>
@@ -149,10 +152,9 @@ static void synth(float *x, int64_t start, int n, double *phase, uint32_t *rng)
     }
 }
 
-static int long_file(double seconds, const char *dir)
+/* Writes SECONDS of synth() audio to path as 16 kHz mono 16-bit WAV. */
+static int write_synth(const char *path, double seconds)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/bench_lld_long_%d.wav", dir, (int)getpid());
     SF_INFO info = {.samplerate = 16000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
     SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
     if (!sf) {
@@ -169,6 +171,15 @@ static int long_file(double seconds, const char *dir)
         sf_writef_float(sf, block, k);
     }
     sf_close(sf);
+    return 0;
+}
+
+static int long_file(double seconds, const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bench_lld_long_%d.wav", dir, (int)getpid());
+    if (write_synth(path, seconds)) return 1;
+    const int64_t n = (int64_t)(seconds * 16000);
     const ef_lld_params p = ef_lld_default_params();
     ef_error err = {0};
     float *x = NULL;
@@ -203,6 +214,7 @@ int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "corpus") == 0) return corpus(argv[2], argc > 3 ? atoll(argv[3]) : 0);
     if (argc >= 4 && strcmp(argv[1], "long") == 0) return long_file(atof(argv[2]), argv[3]);
-    fprintf(stderr, "usage: bench_lld corpus MANIFEST [MAX_FILES] | bench_lld long SECONDS DIR\n");
+    if (argc >= 4 && strcmp(argv[1], "wav") == 0) return write_synth(argv[3], atof(argv[2]));
+    fprintf(stderr, "usage: bench_lld corpus MANIFEST [MAX_FILES] | bench_lld long SECONDS DIR | bench_lld wav SECONDS PATH\n");
     return 2;
 }

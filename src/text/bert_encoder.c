@@ -1,6 +1,7 @@
 /* BERT forward pass over a packed batch (no padding rows), plus a naive triple-loop
- * version kept as the test oracle. Dense layers go through ef_bert_gemm (bert_gemm.c:
- * AVX-512 kernel on the weights in place, fused bias/residual/GELU; OpenBLAS elsewhere).
+ * version kept as the test oracle. Dense layers and both attention products go through
+ * ef_bert_gemm (bert_gemm.c: AVX-512 or AVX2 kernel on the weights in place, fused
+ * bias/residual/GELU; OpenBLAS on other CPUs).
  *
  * Layout: the B sequences of a batch are stored back to back, N = sum(lens) rows of C
  * floats. Dense layers are single GEMMs over all N rows; attention is computed per
@@ -9,6 +10,7 @@
 #include <cblas.h>
 #undef I /* cblas.h pulls in complex.h; I is our intermediate size */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,9 +27,34 @@ struct ef_bert_workspace {
     float *h1;     /* (N, C) after attention block */
     float *ff;     /* (N, I) intermediate activations */
     float *scores; /* (n_threads, max_seq, max_seq) one head's attention matrix per thread */
+    float *vt;     /* (n_threads, D, max_seq) one head's values transposed, per thread */
     size_t *offs;  /* (max_tokens + 1) first row of each sequence */
     int n_threads; /* threads for attention and element-wise work (GEMMs: OpenBLAS's own) */
+    /* The 7 activation buffers above point into these 64-byte aligned blocks (16 floats of
+     * slack each), at the offset of the model's weights modulo 64 bytes (ws_align): the
+     * kernel aligns its W loads, and X then shares that alignment (no split loads). */
+    float *raw[7];
+    int align_floats;
 };
+
+static float **ws_slot(ef_bert_workspace *ws, int i)
+{
+    float **slots[7] = {&ws->x, &ws->q, &ws->k, &ws->v, &ws->ctx, &ws->h1, &ws->ff};
+    return slots[i];
+}
+
+/* Point the activation buffers at offset off (floats, 0..15) from a 64-byte boundary. */
+static void ws_align(ef_bert_workspace *ws, int off)
+{
+    ws->align_floats = off;
+    for (int i = 0; i < 7; i++) *ws_slot(ws, i) = ws->raw[i] + off;
+}
+
+static float *alloc_act(size_t floats)
+{
+    size_t bytes = (floats + 16) * sizeof(float);
+    return aligned_alloc(64, (bytes + 63) / 64 * 64);
+}
 
 ef_bert_workspace *ef_bert_workspace_new(const ef_bert_config *cfg, int max_tokens, int max_seq)
 {
@@ -44,34 +71,26 @@ ef_bert_workspace *ef_bert_workspace_new_threads(const ef_bert_config *cfg, int 
     ws->max_seq = max_seq;
     ws->C = cfg->hidden;
     ws->I = cfg->intermediate;
-    ws->x = malloc(N * C * sizeof(float));
-    ws->q = malloc(N * C * sizeof(float));
-    ws->k = malloc(N * C * sizeof(float));
-    ws->v = malloc(N * C * sizeof(float));
-    ws->ctx = malloc(N * C * sizeof(float));
-    ws->h1 = malloc(N * C * sizeof(float));
-    ws->ff = malloc(N * I * sizeof(float));
+    for (int i = 0; i < 7; i++) ws->raw[i] = alloc_act(N * (i == 6 ? I : C));
     ws->n_threads = n_threads;
     ws->scores = malloc((size_t)n_threads * (size_t)max_seq * (size_t)max_seq * sizeof(float));
     ws->offs = malloc((N + 1) * sizeof(size_t));
-    if (!ws->x || !ws->q || !ws->k || !ws->v || !ws->ctx || !ws->h1 || !ws->ff || !ws->scores || !ws->offs) {
+    ws->vt = malloc((size_t)n_threads * (size_t)(cfg->hidden / cfg->n_heads) * (size_t)max_seq * sizeof(float));
+    if (!ws->raw[0] || !ws->raw[1] || !ws->raw[2] || !ws->raw[3] || !ws->raw[4] || !ws->raw[5] || !ws->raw[6] ||
+        !ws->scores || !ws->offs || !ws->vt) {
         ef_bert_workspace_free(ws);
         return NULL;
     }
+    ws_align(ws, 0);
     return ws;
 }
 
 void ef_bert_workspace_free(ef_bert_workspace *ws)
 {
     if (!ws) return;
-    free(ws->x);
-    free(ws->q);
-    free(ws->k);
-    free(ws->v);
-    free(ws->ctx);
-    free(ws->h1);
-    free(ws->ff);
+    for (int i = 0; i < 7; i++) free(ws->raw[i]);
     free(ws->scores);
+    free(ws->vt);
     free(ws->offs);
     free(ws);
 }
@@ -119,6 +138,8 @@ static void attention_item(void *p, int64_t b, int t)
     int T = a->lens[b], C = a->C, D = a->D;
     size_t off = ws->offs[b];
     float *scores = ws->scores + (size_t)t * ws->max_seq * ws->max_seq;
+    float *vt = ws->vt + (size_t)t * D * ws->max_seq;
+    const int fast = ef_bert_gemm_fast();
     for (int h = 0; h < a->NH; h++) {
         const float *qh = ws->q + off * C + (size_t)h * D;
         const float *kh = ws->k + off * C + (size_t)h * D;
@@ -126,7 +147,16 @@ static void attention_item(void *p, int64_t b, int t)
         float *ch = ws->ctx + off * C + (size_t)h * D;
         ef_bert_gemm(scores, T, qh, C, kh, C, NULL, a->scale, T, T, D, 0, 0, 1);
         ef_bert_softmax_rows(scores, T, T, T);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, scores, T, vh, C, 0.0f, ch, C);
+        if (fast) {
+            /* ctx_h = P v_h through the kernel (no OpenBLAS packing per head and call),
+             * which wants the right operand as rows over the summed index: v_h transposed
+             * (T D copies against T^2 D FMAs). */
+            for (int j = 0; j < T; j++)
+                for (int d = 0; d < D; d++) vt[(size_t)d * T + j] = vh[(size_t)j * C + d];
+            ef_bert_gemm(ch, C, scores, T, vt, T, NULL, 1.0f, T, D, T, 0, 0, 1);
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, D, T, 1.0f, scores, T, vh, C, 0.0f, ch, C);
+        }
     }
 }
 
@@ -214,6 +244,9 @@ ef_code ef_bert_forward(const ef_bert_model *m, ef_bert_workspace *ws, const int
     int C = c->hidden, I = c->intermediate, NH = c->n_heads, D = C / NH;
     size_t nc = (size_t)N * C;
     float scale = 1.0f / sqrtf((float)D);
+    uintptr_t wa = (uintptr_t)m->layers[0].q_w;
+    int off = (wa & 3u) ? 0 : (int)((wa & 63u) / 4u);
+    if (off != ws->align_floats) ws_align(ws, off); /* scratch buffers: contents need not move */
     float *x = ws->x;
     ws->offs[0] = 0;
     for (int b = 0; b < B; b++) ws->offs[b + 1] = ws->offs[b] + (size_t)lens[b];

@@ -1,7 +1,7 @@
 /* Private to the BERT encoder: the small-batch GEMM kernel and the vectorised element-wise
- * math (GELU, softmax) it fuses with. Both pick an AVX-512 path at run time
- * (__builtin_cpu_supports) and fall back to OpenBLAS / libm on other x86-64 or other CPUs,
- * so the binary is built without -march flags. See docs/bert.md, "Performance". */
+ * math (GELU, softmax) it fuses with. Both pick an AVX-512 or an AVX2+FMA path at run time
+ * (__builtin_cpu_supports: by CPU features, not vendor) and fall back to OpenBLAS / libm on
+ * other CPUs, so the binary is built without -march flags. See docs/bert.md, "Performance". */
 #ifndef EMOFUSE_BERT_GEMM_H
 #define EMOFUSE_BERT_GEMM_H
 
@@ -15,7 +15,18 @@
 void ef_bert_gemm(float *out, int ldo, const float *X, int ldx, const float *W, int ldw, const float *bias,
                   float alpha, int M, int N, int K, int accumulate, int gelu, int n_threads);
 
-/* 1 when the AVX-512 kernels run (CPU support and EMOFUSE_BERT_GEMM != "blas"), else 0. */
+/* Instruction-set levels of the kernels, in increasing order. */
+enum { EF_BERT_ISA_GENERIC = 0, EF_BERT_ISA_AVX2 = 1, EF_BERT_ISA_AVX512 = 2 };
+/* The best level this CPU supports (AVX2 needs avx2 + fma; AVX-512 also avx512f + avx512vl). */
+int ef_bert_isa_cpu(void);
+/* The level in use: the CPU's, capped by the environment (EMOFUSE_CPU=avx512|avx2|generic;
+ * EMOFUSE_BERT_GEMM=blas = generic) and by ef_bert_isa_cap. */
+int ef_bert_isa(void);
+/* Tests: use at most this level (-1 = no cap). */
+void ef_bert_isa_cap(int max);
+/* "avx512", "avx2" or "generic". */
+const char *ef_bert_isa_name(int level);
+/* 1 when a SIMD kernel runs (ef_bert_isa() > generic), else 0 (OpenBLAS / libm). */
 int ef_bert_gemm_fast(void);
 /* Tests: force the portable path (1) or restore automatic dispatch (0). */
 void ef_bert_gemm_force_portable(int on);

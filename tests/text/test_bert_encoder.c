@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/text/bert_gemm.h"
 #include "emofuse/bert.h"
 #include "emofuse/safetensors.h"
 #include "testutil.h"
@@ -273,6 +274,8 @@ int main(void)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
+    /* EMOFUSE_CPU=avx2|generic (ctest test_bert_encoder_avx2/_generic) caps the kernel */
+    printf("kernel: %s (CPU supports %s)\n", ef_bert_isa_name(ef_bert_isa()), ef_bert_isa_name(ef_bert_isa_cpu()));
     ef_bert_model *m = load("tiny");
     CHECK(m->cfg.n_layers == 2 && m->cfg.hidden == 32 && m->cfg.n_heads == 4 && m->cfg.vocab_size == 100);
     CHECK(m->cls_id == 2 && m->sep_id == 3);

@@ -2,10 +2,10 @@
  * - ef_bert_gemm against a double-precision triple loop for odd M, N, K (not multiples of
  *   the 4x4 register tile, the 16-float K step, the 512-float K block or the 64-row W
  *   chunk), row strides larger than the widths (padding must stay untouched), with/without
- *   bias, accumulate, alpha, fused GELU, 1 and 2 threads, on the AVX-512 path and on the
- *   portable (OpenBLAS) path;
- * - erf, exp, GELU and softmax against libm in double over dense grids; prints the max
- *   errors in float ulps (quoted in docs/bert.md). */
+ *   bias, accumulate, alpha, fused GELU, 1 and 2 threads, on every kernel this CPU can run
+ *   (AVX-512, AVX2, portable OpenBLAS path: ef_bert_isa_cap);
+ * - erf, exp, GELU and softmax against libm in double over dense grids, on every level;
+ *   prints the max errors in float ulps (quoted in docs/bert.md). */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,11 +23,15 @@ static float frand(unsigned *s)
 
 static double gelu_d(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
 
-static void check_gemm(int M, int N, int K, int accumulate, int use_bias, float alpha, int gelu, int threads)
+/* woff > 0: W rows at a stride that is a multiple of 16 floats, starting woff floats past
+ * a 64-byte boundary (the kernels then peel columns to align the W loads, as for the
+ * 8-byte-aligned weights of a safetensors file); woff = 0: an odd stride (no peeling). */
+static void check_gemm_w(int M, int N, int K, int accumulate, int use_bias, float alpha, int gelu, int threads, int woff)
 {
-    int ldx = K + 3, ldw = K + 5, ldo = N + 2;
+    int ldx = K + 3, ldw = woff ? (K + 15) / 16 * 16 : K + 5, ldo = N + 2;
     unsigned s = (unsigned)(M * 7919 + N * 104729 + K * 31 + accumulate * 3 + use_bias * 5 + gelu * 11);
-    float *X = malloc(sizeof(float) * (size_t)M * ldx), *W = malloc(sizeof(float) * (size_t)N * ldw);
+    float *X = malloc(sizeof(float) * (size_t)M * ldx);
+    float *Wbuf = aligned_alloc(64, sizeof(float) * ((size_t)N * ldw + 16 + 15) / 16 * 16), *W = Wbuf + woff;
     float *b = malloc(sizeof(float) * (size_t)N), *out = malloc(sizeof(float) * (size_t)M * ldo);
     float *init = malloc(sizeof(float) * (size_t)M * ldo);
     for (size_t i = 0; i < (size_t)M * ldx; i++) X[i] = frand(&s);
@@ -54,14 +58,19 @@ static void check_gemm(int M, int N, int K, int accumulate, int use_bias, float 
         }
         for (int n = N; n < ldo; n++) bad_pad += out[(size_t)m * ldo + n] != init[(size_t)m * ldo + n];
     }
-    CHECK_MSG(worst <= 1.0, "gemm M=%d N=%d K=%d acc=%d bias=%d alpha=%g gelu=%d thr=%d fast=%d: error %.3g x bound",
-              M, N, K, accumulate, use_bias, alpha, gelu, threads, ef_bert_gemm_fast(), worst);
+    CHECK_MSG(worst <= 1.0, "gemm M=%d N=%d K=%d acc=%d bias=%d alpha=%g gelu=%d thr=%d woff=%d isa=%s: error %.3g x bound",
+              M, N, K, accumulate, use_bias, alpha, gelu, threads, woff, ef_bert_isa_name(ef_bert_isa()), worst);
     CHECK_MSG(bad_pad == 0, "gemm M=%d N=%d K=%d wrote %d padding floats", M, N, K, bad_pad);
     free(X);
-    free(W);
+    free(Wbuf);
     free(b);
     free(out);
     free(init);
+}
+
+static void check_gemm(int M, int N, int K, int accumulate, int use_bias, float alpha, int gelu, int threads)
+{
+    check_gemm_w(M, N, K, accumulate, use_bias, alpha, gelu, threads, 0);
 }
 
 static void gemm_suite(void)
@@ -76,6 +85,8 @@ static void gemm_suite(void)
         check_gemm(M, N, K, 0, 0, 0.125f, 0, 1);
         check_gemm(M, N, K, 1, 0, 1.0f, 0, 1);
         check_gemm(M, N, K, 0, 1, 1.0f, 1, 2);
+        check_gemm_w(M, N, K, 1, 1, 1.0f, 0, 1, 2 + (int)(i % 13));
+        check_gemm_w(M, N, K, 0, 1, 1.0f, 1, 2, 15 - (int)(i % 7));
     }
 }
 
@@ -86,17 +97,13 @@ static double ulp_of(double ref)
     return nextafterf(f, INFINITY) - f;
 }
 
-int main(void)
+static void level_suite(int level)
 {
+    ef_bert_isa_cap(level);
+    CHECK(ef_bert_isa() == level);
     int fast = ef_bert_gemm_fast();
-    printf("AVX-512 path: %s\n", fast ? "yes" : "no (portable path only)");
+    printf("level %s:\n", ef_bert_isa_name(level));
     gemm_suite();
-    if (fast) {
-        ef_bert_gemm_force_portable(1);
-        CHECK(ef_bert_gemm_fast() == 0);
-        gemm_suite();
-        ef_bert_gemm_force_portable(0);
-    }
 
     /* erf / GELU over [-8, 8] and exp over [-104, 88], dense grids. */
     size_t n = 4000001;
@@ -127,7 +134,7 @@ int main(void)
         double e = fabs(out[i] - ref) / ulp_of(ref);
         if (e > exp_ulp) exp_ulp = e;
     }
-    printf("erf max error %.3f ulp (abs %.3g); gelu max error %.3f ulp of result (abs %.3g); exp max error %.3f ulp\n",
+    printf("  erf max error %.3f ulp (abs %.3g); gelu max error %.3f ulp of result (abs %.3g); exp max error %.3f ulp\n",
            erf_ulp, erf_abs, gelu_ulp, gelu_abs, exp_ulp);
     CHECK_MSG(erf_ulp <= 3.0 && erf_abs <= 1.5e-7, "erf: %.3f ulp, abs %.3g", erf_ulp, erf_abs);
     CHECK_MSG(exp_ulp <= 2.0, "exp: %.3f ulp", exp_ulp);
@@ -163,5 +170,14 @@ int main(void)
     free(orig);
     free(in);
     free(out);
+}
+
+int main(void)
+{
+    /* from the best level the CPU has (capped by EMOFUSE_CPU) down to the portable path */
+    int top = ef_bert_isa();
+    printf("CPU supports: %s; testing %s and below\n", ef_bert_isa_name(ef_bert_isa_cpu()), ef_bert_isa_name(top));
+    for (int level = top; level >= EF_BERT_ISA_GENERIC; level--) level_suite(level);
+    ef_bert_isa_cap(-1);
     return ef_test_exit();
 }

@@ -1,0 +1,160 @@
+/* AVX2 + FMA chunk kernel of ef_bert_gemm, for x86-64 CPUs without AVX-512 (and for CI,
+ * which forces it with EMOFUSE_CPU=avx2). Same design as bert_gemm_avx512.c with 8-float
+ * ymm vectors: MR = 3 rows of X x NR = 4 rows of W = 12 accumulators + 3 X vectors + 1 W
+ * vector, i.e. all 16 ymm registers; K tails through maskload (zeros beyond the row, no
+ * read past it). Blocking as in the AVX-512 kernel (the X block mb x kc = 12 KB stays in
+ * L1 for M > SMALL_M). */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "bert_gemm.h"
+#include "bert_gemm_kernels.h"
+
+#define TAVX2 __attribute__((target("avx2,fma")))
+
+#define MR 3
+#define NR 4
+#define VL 8 /* floats per vector */
+#define SMALL_M 32
+#define KC_BIG 768
+#define MB_BIG 12
+#define PF_HINT _MM_HINT_T1
+
+/* lanes [0, r) set, for r in [0, 8]: mask_tab + 8 - r */
+static const int32_t mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+/* Sums of 4 vectors -> (sum a, sum b, sum c, sum d). */
+TAVX2 static inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d)
+{
+    __m256 abcd = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+TAVX2 static inline __attribute__((always_inline)) void tile_body(const ef_gemm_args *g, int m0, int mr, int n0, int nr,
+                                                                  int k0, int kb, int head, const float *pf, int pfn)
+{
+    const float *xr[MR], *wr[NR];
+    for (int i = 0; i < MR; i++) xr[i] = g->X + (size_t)(m0 + (i < mr ? i : 0)) * g->ldx + k0;
+    for (int j = 0; j < NR; j++) wr[j] = g->W + (size_t)(n0 + (j < nr ? j : 0)) * g->ldw + k0;
+    __m256 acc[MR][NR];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++)
+#pragma GCC unroll 8
+        for (int j = 0; j < NR; j++) acc[i][j] = _mm256_setzero_ps();
+    int k = 0;
+    if (head) { /* the first head < 8 columns: the W loads after them are 32-byte aligned */
+        __m256i hm = _mm256_loadu_si256((const __m256i *)(mask_tab + 8 - head));
+        __m256 xv[MR];
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; i++) xv[i] = _mm256_maskload_ps(xr[i], hm);
+        /* the partial first line of the next tile's rows (the loop below fetches from the next) */
+#pragma GCC unroll 8
+        for (int j = 0; j < pfn; j++) _mm_prefetch((const char *)(pf + (size_t)j * g->ldw), PF_HINT);
+
+#pragma GCC unroll 8
+        for (int j = 0; j < NR; j++) {
+            __m256 w = _mm256_maskload_ps(wr[j], hm);
+#pragma GCC unroll 8
+            for (int i = 0; i < MR; i++) acc[i][j] = _mm256_fmadd_ps(xv[i], w, acc[i][j]);
+        }
+        k = head;
+    }
+    for (; k + 8 <= kb; k += 8) {
+        __m256 xv[MR];
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; i++) xv[i] = _mm256_loadu_ps(xr[i] + k);
+        /* one prefetch per 64-byte line: every second 8-float step */
+        if (!((k - head) & 8)) {
+#pragma GCC unroll 8
+            for (int j = 0; j < pfn; j++) _mm_prefetch((const char *)(pf + (size_t)j * g->ldw + k), PF_HINT);
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < NR; j++) {
+            __m256 w = _mm256_loadu_ps(wr[j] + k);
+#pragma GCC unroll 8
+            for (int i = 0; i < MR; i++) acc[i][j] = _mm256_fmadd_ps(xv[i], w, acc[i][j]);
+        }
+    }
+    if (k < kb) {
+        __m256i km = _mm256_loadu_si256((const __m256i *)(mask_tab + 8 - (kb - k)));
+        __m256 xv[MR];
+#pragma GCC unroll 8
+        for (int i = 0; i < MR; i++) xv[i] = _mm256_maskload_ps(xr[i] + k, km);
+#pragma GCC unroll 8
+        for (int j = 0; j < pfn; j++) _mm_prefetch((const char *)(pf + (size_t)j * g->ldw + k), PF_HINT);
+
+#pragma GCC unroll 8
+        for (int j = 0; j < NR; j++) {
+            __m256 w = _mm256_maskload_ps(wr[j] + k, km);
+#pragma GCC unroll 8
+            for (int i = 0; i < MR; i++) acc[i][j] = _mm256_fmadd_ps(xv[i], w, acc[i][j]);
+        }
+    }
+    __m128i nm = _mm_loadu_si128((const __m128i *)(mask_tab + 8 - nr));
+    __m128 alpha = _mm_set1_ps(g->alpha);
+    int first = k0 == 0;
+    __m128 bias = first && g->bias ? _mm_maskload_ps(g->bias + n0, nm) : _mm_setzero_ps();
+    for (int i = 0; i < mr; i++) {
+        float *o = g->out + (size_t)(m0 + i) * g->ldo + n0;
+        __m128 s = _mm_mul_ps(hsum4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]), alpha);
+        __m128 base = (!first || g->accumulate) ? _mm_maskload_ps(o, nm) : _mm_setzero_ps();
+        _mm_maskstore_ps(o, nm, _mm_add_ps(_mm_add_ps(base, bias), s));
+    }
+}
+
+TAVX2 static void tile(const ef_gemm_args *g, int m0, int mr, int n0, int nr, int k0, int kb, int head)
+{
+    tile_body(g, m0, mr, n0, nr, k0, kb, head, NULL, 0);
+}
+
+TAVX2 static void tile_pf1(const ef_gemm_args *g, int m0, int mr, int n0, int nr, int k0, int kb, int head, const float *pf)
+{
+    tile_body(g, m0, mr, n0, nr, k0, kb, head, pf, 1);
+}
+
+TAVX2 static void tile_pfn(const ef_gemm_args *g, int m0, int mr, int n0, int nr, int k0, int kb, int head, const float *pf)
+{
+    tile_body(g, m0, mr, n0, nr, k0, kb, head, pf, NR);
+}
+
+TAVX2 void ef_bert_gemm_chunk_avx2(const ef_gemm_args *g, int n0, int n1)
+{
+    const int big = g->M > SMALL_M;
+    const int kc = big ? KC_BIG : g->K, mb = big ? MB_BIG : g->M;
+    for (int k0 = 0; k0 < g->K; k0 += kc) {
+        int kb = g->K - k0 < kc ? g->K - k0 : kc;
+        /* Compute-bound sizes (M > SMALL_M): peel head columns so that every later W load
+         * is 32-byte aligned. Safetensors data is only 8-byte aligned (BERT-base: 8 mod 64),
+         * so each unaligned load splits a cache line, which Intel cores pay for with a second
+         * L1 access; the encoder gives X the same alignment (bert_encoder.c, ws_align). Not
+         * for M <= SMALL_M: the loads wait for DRAM there, and the peel measured 10% slower
+         * on the AMD EPYC. All W rows share the alignment when the stride is a multiple of
+         * the vector. */
+        int head = 0;
+        if (big && g->ldw % VL == 0 && ((uintptr_t)g->W & 3u) == 0)
+            head = (int)(((32u - ((uintptr_t)(g->W + k0) & 31u)) & 31u) / 4u);
+        if (head >= kb) head = 0;
+        for (int mb0 = 0; mb0 < g->M; mb0 += mb) {
+            int mc = g->M - mb0 < mb ? g->M - mb0 : mb;
+            int passes = (mc + MR - 1) / MR;
+            for (int n = n0; n < n1; n += NR) {
+                int nr = n1 - n < NR ? n1 - n : NR;
+                int can_pf = n + 2 * NR <= g->N;
+                const float *next = g->W + (size_t)(n + NR) * g->ldw + k0;
+                for (int p = 0; p < passes; p++) {
+                    int m0 = mb0 + p * MR, mr = mb0 + mc - m0 < MR ? mb0 + mc - m0 : MR;
+                    if (!can_pf) tile(g, m0, mr, n, nr, k0, kb, head);
+                    else if (passes >= NR) {
+                        if (p < NR) tile_pf1(g, m0, mr, n, nr, k0, kb, head, next + (size_t)p * g->ldw);
+                        else tile(g, m0, mr, n, nr, k0, kb, head);
+                    } else if (p == 0) tile_pfn(g, m0, mr, n, nr, k0, kb, head, next);
+                    else tile(g, m0, mr, n, nr, k0, kb, head);
+                }
+            }
+        }
+    }
+    if (g->gelu)
+        for (int m = 0; m < g->M; m++) ef_bert_gelu_avx2(g->out + (size_t)m * g->ldo + n0, (size_t)(n1 - n0));
+}
+#endif

@@ -36,7 +36,8 @@ int cmd_report(int argc, char **argv)
         }
     }
     if (n == 0 || (n > 1 && !dir))
-        return cli_usage_error("report: expected one experiment folder, or several with -o DIR (see emofuse report --help)");
+        return cli_usage_error("report: expected one experiment folder, or several with -o DIR "
+                               "(see emofuse report --help)");
     ef_error err = {0};
     if (dir) {
         if (ef_experiment_fig3(outs, n, dir, &err)) return cli_fail(&err);

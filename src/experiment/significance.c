@@ -113,6 +113,33 @@ static bool compared(const exp_plan *p, const char *name)
     return false;
 }
 
+/* Table 1 systems without a single finished seed are in no pair: say so, not silently. */
+static ef_code note_absent(const exp_plan *p, const ef_table1_row *rows, int n_rows, char **html, ef_error *err)
+{
+    const char *systems[EXP_MAX_LIST];
+    int ns = exp_list(p->x, "systems", NULL, systems, EXP_MAX_LIST), n_absent = 0;
+    char list[EXP_MAX_LIST * (EXP_NAME_MAX + 2)] = "";
+    for (int i = 0; i < ns; i++) {
+        bool found = false;
+        for (int r = 0; r < n_rows && !found; r++) found = !strcmp(rows[r].system, systems[i]);
+        /* glove without a GloVe file is not in the grid at all */
+        bool in_grid = false;
+        for (int64_t k = 0; k < p->n_runs && !in_grid; k++) in_grid = !strcmp(p->runs[k].name, systems[i]);
+        if (found || !in_grid) continue;
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", n_absent++ ? ", " : "", systems[i]);
+    }
+    if (!n_absent) return EF_OK;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return ef_fail(err, EF_ERR_NOMEM, "significance: out of memory");
+    fprintf(f, "%s<p class=\"warn\">Not in any test yet (no seed with every fold finished): %s.</p>\n", *html, list);
+    fclose(f);
+    free(*html);
+    *html = buf;
+    return EF_OK;
+}
+
 ef_code exp_significance(const exp_plan *p, ef_table1_row *rows, int n_rows, const exp_seed_values *sv, char **html,
                          char *marks_note, size_t note_cap, ef_error *err)
 {
@@ -160,6 +187,7 @@ ef_code exp_significance(const exp_plan *p, ef_table1_row *rows, int n_rows, con
     for (size_t len = strlen(marks_note); len > 0 && marks_note[len - 1] == ' ';) marks_note[--len] = '\0';
     *html = ef_signif_html(&res, sys, exp_int(p->x, "seeds"));
     if (!*html) rc = ef_fail(err, EF_ERR_NOMEM, "significance: out of memory");
+    if (!rc) rc = note_absent(p, rows, n_rows, html, err);
     if (!rc) rc = write_csvs(p, &res, sys, err);
     ef_signif_free(&res);
     free(sys);

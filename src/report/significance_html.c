@@ -126,8 +126,9 @@ static void over_utterances(FILE *f, const ef_signif_result *r, const ef_signif_
         fputs("<tr>", f);
         pair_name(f, sys, p);
         if (p->perm_seed <= 0) {
-            fputs("<td>n/a</td><td></td><td></td><td></td><td></td><td></td><td></td><td></td><td></td><td></td></tr>\n",
-                  f);
+            fputs("<td>n/a</td>", f);
+            for (int c = 0; c < 9; c++) fputs("<td></td>", f);
+            fputs("</tr>\n", f);
             continue;
         }
         fprintf(f, "<td>%d</td><td>%lld</td><td>%+.3f</td>", p->perm_seed, (long long)p->perm_n, p->perm_diff_avauc);
@@ -156,8 +157,8 @@ char *ef_signif_html(const ef_signif_result *r, const ef_signif_system *sys, int
     for (int i = 0; i < r->n_systems; i++) short_sys += sys[i].n_seeds < expected_seeds;
     for (int i = 0; i < r->n_pairs; i++) short_pairs += r->pairs[i].n_seeds < expected_seeds;
     if (short_sys || short_pairs) {
-        fprintf(f, "<p class=\"warn\">Unfinished runs: %d system(s) have fewer than the %d seeds of the grid", short_sys,
-                expected_seeds);
+        fprintf(f, "<p class=\"warn\">Unfinished runs: %d system(s) have fewer than the %d seeds of the grid",
+                short_sys, expected_seeds);
         for (int i = 0, k = 0; i < r->n_systems; i++)
             if (sys[i].n_seeds < expected_seeds) {
                 fputs(k++ ? ", " : " (", f);

@@ -36,6 +36,7 @@ timeout 120 "$chromium" "${flags[@]}" --dump-dom "file://$dir/out/report.html" >
   || fail "chromium --dump-dom failed: $(tail -5 console.txt)"
 grep -q 'id="table1"' dom.html || fail "Table 1 is not in the rendered DOM"
 grep -q "<td>audio</td>" dom.html || fail "the audio row is not in the rendered table"
+grep -q 'id="significance"' dom.html || fail "the significance section is not in the rendered DOM"
 grep -iE "CONSOLE.*(error|Uncaught)" console.txt && fail "console errors"
 read -r n_fig n_svg < <(python3 -c '
 import re, sys

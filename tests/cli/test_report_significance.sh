@@ -86,6 +86,17 @@ grep -q "^audio,ef-cs,3," partial/significance.csv || fail "audio vs ef-cs shoul
 /usr/bin/python3 "$src/tests/reference/significance_check.py" partial > check.txt 2>&1
 rc=$?; [[ $rc -eq 0 || $rc -eq 77 ]] || fail "partial recomputation: $(cat check.txt)"
 
+# A system with no complete seed is in no pair, and the section says so.
+cp -r out partial2
+for k in 1 2 3; do rm -f "$(ls partial2/runs/ef-cs/seed$k/*.csv | grep -v '\.e[0-9]*\.csv$' | head -1)"; done
+"$bin" report partial2 > /dev/null 2>&1; [[ $? -eq 3 ]] || fail "report of partial2 should exit 3"
+grep -q "^ef-cs," partial2/table1.csv && fail "ef-cs has no complete seed but a row"
+grep -q "Not in any test yet (no seed with every fold finished): ef-cs." partial2/report.html \
+  || fail "the significance section does not name the system left out"
+[[ $(wc -l < partial2/significance.csv) -eq 2 ]] || fail "partial2: one pair expected: $(cat partial2/significance.csv)"
+/usr/bin/python3 "$src/tests/reference/significance_check.py" partial2 > check2.txt 2>&1
+rc=$?; [[ $rc -eq 0 || $rc -eq 77 ]] || fail "partial2 recomputation: $(cat check2.txt)"
+
 # Figure 3 of two OUTs: a second corpus (audio only, named XQJZ so that its title needs
 # glyphs nothing else in the figure uses).
 "$bin" experiment --set manifest=m.csv --set systems=audio --set protocol=speaker --set seeds=2 --set epochs.audio=1 \

@@ -242,6 +242,15 @@ static void test_pairing_and_seeds(void)
     free(html);
     ef_signif_free(&r);
 
+    /* One compared system: no pair, so no letters. */
+    ef_signif_system one[2] = {two[0], two[2]};
+    CHECK(ef_significance(&r, one, 2, K, &o, loader, &c2, &err) == EF_OK);
+    CHECK(r.n_pairs == 0 && ef_signif_letter(&r, one, 0) == '\0' && r.ci[0].seed == 4);
+    html = ef_signif_html(&r, one, NSEED);
+    CHECK(html && strstr(html, "no pair to compare"));
+    free(html);
+    ef_signif_free(&r);
+
     /* A loader error propagates and leaves nothing. */
     ctx_t c3 = {{0, 1, 2, 3}, 1, 0};
     err = (ef_error){0};

@@ -195,7 +195,10 @@ static int report_failures(const ef_error *errs, const char *const *names, int64
     int64_t bad = 0;
     for (int64_t i = 0; i < n; i++)
         if (errs[i].code) {
-            fprintf(stderr, "error: %s: %s\n", names[i], errs[i].msg);
+            size_t k = strlen(names[i]);
+            if (strncmp(errs[i].msg, names[i], k) == 0 && errs[i].msg[k] == ':') /* already named */
+                fprintf(stderr, "error: %s\n", errs[i].msg);
+            else fprintf(stderr, "error: %s: %s\n", names[i], errs[i].msg);
             bad++;
         }
     if (bad && n > 1) fprintf(stderr, "classify: %lld of %lld utterances failed\n", (long long)bad, (long long)n);

@@ -70,9 +70,10 @@ static ef_code load_glove(ef_classifier *c, const ef_pipeline_text_source *src, 
     if (rc) return rc;
     if (ef_glove_dim(c->glove) != c->cfg.text.input_dim ||
         (src->is_glove && ef_glove_size(c->glove) != src->words))
-        return ef_fail(err, EF_ERR_ARG, "%s: %lld words of %d dimensions, but %s was trained on GloVe features of %s%s",
+        return ef_fail(err, EF_ERR_ARG, "%s: %lld words of %d dimensions, but %s was trained on %d-dimensional GloVe "
+                       "features%s%s",
                        g, (long long)ef_glove_size(c->glove), ef_glove_dim(c->glove), model_path,
-                       src->is_glove ? src->path : "another file", "");
+                       c->cfg.text.input_dim, src->is_glove ? " of " : "", src->is_glove ? src->path : "");
     return EF_OK;
 }
 
@@ -116,8 +117,9 @@ ef_code ef_classifier_load(ef_classifier **out, const char *model_path, const ef
         ef_pipeline_text_source src;
         snprintf(what, sizeof what, "%s: emofuse.text_features", model_path);
         rc = ef_pipeline_text_source_of(c->meta.text_features, &src, what, err);
-        if (!rc && strcmp(c->meta.text_kind, "bert") == 0) rc = load_bert(c, &src, prm.bert_folder, model_path, err);
-        else if (!rc && strcmp(c->meta.text_kind, "glove") == 0)
+        if (!rc && strcmp(c->meta.text_kind, EF_STORE_KIND_BERT) == 0)
+            rc = load_bert(c, &src, prm.bert_folder, model_path, err);
+        else if (!rc && strcmp(c->meta.text_kind, EF_STORE_KIND_GLOVE) == 0)
             rc = load_glove(c, &src, prm.glove_path, model_path, err);
         else if (!rc)
             rc = ef_fail(err, EF_ERR_FORMAT, "%s: unknown text feature kind '%s'", model_path, c->meta.text_kind);

@@ -70,6 +70,31 @@ for sys in audio text ef; do
 done
 [[ "$(head -1 "$dir/ef.cls.csv")" == "id,file,label,p_angry,p_happy,p_sad,p_neutral" ]] || fail "csv header: $(head -1 "$dir/ef.cls.csv")"
 
+# GloVe: a text model over a tiny vector file (indexed on first use) gives predict's numbers too.
+/usr/bin/python3 - "$dir/glove.txt" <<'PY'
+import random, sys
+random.seed(1)
+words = "you did this again i hate it what a lovely day is miss her so much today the bus leaves at nine number".split()
+with open(sys.argv[1], "w") as f:
+    for w in words:
+        f.write(w + " " + " ".join("%.4f" % random.uniform(-1, 1) for _ in range(8)) + "\n")
+PY
+"$bin" features text --manifest "$dir/c/manifest.csv" --out "$dir/glove.st" --glove "$dir/glove.txt" -q 2> "$dir/err" ||
+  fail "features text --glove: $(cat "$dir/err")"
+"$bin" train --system text --manifest "$dir/c/manifest.csv" --train-ids "$dir/ids.txt" --text-store "$dir/glove.st" \
+  --out "$dir/glove.model" --epochs 3 --batch-size 4 --warmup 0 --lr 3e-3 --threads 1 2> "$dir/err" || fail "train glove: $(cat "$dir/err")"
+"$bin" predict --model "$dir/glove.model" --text-store "$dir/glove.st" --out "$dir/glove.pred.csv" --threads 1 2> "$dir/err" ||
+  fail "predict glove: $(cat "$dir/err")"
+"$bin" classify --model "$dir/glove.model" --manifest "$dir/c/manifest.csv" --csv -q > "$dir/glove.cls.csv" 2> "$dir/err" ||
+  fail "classify glove: $(cat "$dir/err")"
+cut -d, -f1,4- "$dir/glove.cls.csv" | awk -F, 'BEGIN{OFS=","} {print $1,"x","x",$2,$3,$4,$5}' > "$dir/glove.cls2.csv"
+compare "$dir/glove.pred.csv" "$dir/glove.cls2.csv" glove || fail "glove: classify differs from predict"
+head -3 "$dir/glove.txt" > "$dir/glove_small.txt"
+"$bin" classify --model "$dir/glove.model" --glove "$dir/glove_small.txt" --transcript "what a day" > "$dir/o" 2> "$dir/e0" &&
+  fail "another GloVe file accepted"
+grep -q "^error: .*glove_small.txt: 3 words of 8 dimensions, but .*glove.model was trained on 8-dimensional GloVe features of .*glove.txt" \
+  "$dir/e0" || fail "GloVe mismatch message: $(cat "$dir/e0")"
+
 # Files on the command line with --transcript / --transcripts, JSON and the table.
 f=$dir/c/wav/sad_3.wav
 t="I miss her so much today number 3"

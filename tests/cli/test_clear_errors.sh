@@ -68,6 +68,10 @@ printf '{"n_classes": 4,\n "n_classes": 4}\n' > dup.json
 expect 1 "dup.json:2:2: duplicate key \"n_classes\"" "$bin" "${train[@]}" --out x.st --config dup.json
 printf '{"n_classes": 4} // four\n' > trail.json
 expect 1 "trail.json:1:18: invalid JSON" "$bin" "${train[@]}" --out x.st --config trail.json
+# 9b. experiment files and --set objects are strict JSON too
+printf '{"seeds": 3,\n "seeds": 4}\n' > exp.json
+expect 1 "exp.json:2:2: duplicate key \"seeds\"" "$bin" experiment exp.json -o exp_out
+expect 2 "\-\-set model:1:2: single quotes are not JSON" "$bin" experiment --set "model={'a':1}" --set manifest=m.csv -o exp_out
 # 10. --layers beyond the model: one usage error before any utterance
 printf 'id,transcript\na,hello world\nb,good day\n' > t.csv
 "$bin" models random-bert --texts t.csv --out rb --layers 2 --hidden 16 --heads 2 > /dev/null 2> err ||

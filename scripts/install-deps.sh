@@ -3,7 +3,7 @@
 #   scripts/install-deps.sh            build + test dependencies (cairo + pango + DejaVu for the
 #                                      figures; Slurm + munge for the cluster test; Chromium to
 #                                      render report.html in its test; numpy + scikit-learn to
-#                                      recompute tables in tests)
+#                                      recompute tables in tests; clang for the fuzz smoke)
 #   scripts/install-deps.sh --reference  also PyTorch/numpy/scikit-learn for tests/reference/
 # Idempotent: run it as often as you like; it only calls apt-get when something is missing.
 set -euo pipefail
@@ -12,7 +12,7 @@ packages=(build-essential cmake pkg-config
   libsndfile1-dev libsoxr-dev libfftw3-dev libopenblas-dev libutf8proc-dev libjson-c-dev
   libcurl4-openssl-dev libssl-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
   espeak-ng sox python3 time
-  slurm-wlm munge python3-numpy python3-sklearn chromium)
+  slurm-wlm munge python3-numpy python3-sklearn chromium clang)
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-torch python3-numpy python3-sklearn)
 fi

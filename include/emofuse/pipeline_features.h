@@ -17,8 +17,8 @@
  * unsharded build, so merging shards 1..n in that order gives the unsharded store byte for
  * byte (same tensors, same order, same metadata).
  *
- * Errors: EF_ERR_ARG only for an invalid request (parameters, shard, missing manifest
- * column, neither or both text models, layers the BERT model does not have), detected
+ * Errors: EF_ERR_ARG only for an invalid request (parameters, shard,
+ * neither or both text models, layers the BERT model does not have), detected
  * before any store is written; EF_ERR_INTERRUPTED after Ctrl-C (finished utterances are kept); other codes for files
  * that cannot be read or written. Utterances whose input cannot be decoded are not an
  * error of the call: they are listed in report->store.failures and the others are stored. */

@@ -111,12 +111,12 @@ ef_code features_read_ids(const char *path, char ***ids, int64_t *n, ef_error *e
         count++;
     }
     /* Stopping early (no memory, read error) must not pass for a shorter id list. */
-    int bad = ferror(fp), nomem = !feof(fp) && !bad;
+    int bad = ferror(fp), nomem = !feof(fp) && !bad, e = errno;
     free(line);
     fclose(fp);
     if (bad || nomem) {
         features_free_ids(list, count);
-        return bad ? ef_fail(err, EF_ERR_IO, "%s: read failed", path)
+        return bad ? ef_fail(err, EF_ERR_IO, "%s: %s", path, e == EISDIR ? "is a directory, not an id list" : strerror(e))
                    : ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
     }
     if (count == 0) {

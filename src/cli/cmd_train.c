@@ -186,7 +186,9 @@ int cmd_train(int argc, char **argv)
     if (need_audio && (rc = ef_pipeline_open_store(&as, a.audio_store, false, &err)) != EF_OK) goto out;
     ef_pipeline_data_opts dopts = {.text = ts, .audio = as, .manifest = man, .require_label = true};
     if ((rc = ef_pipeline_data_assemble(&data, (const char *const *)ids, n_ids, &dopts, &err)) != EF_OK) {
-        ef_error_prefix(&err, "%s", a.train_ids);
+        /* Only errors about the id list are the ids file's (as in predict); a bad label or
+         * store names its own file. */
+        if (rc == EF_ERR_ARG) ef_error_prefix(&err, "%s", a.train_ids);
         goto out;
     }
     int64_t n = data.d.n;
@@ -212,6 +214,11 @@ int cmd_train(int argc, char **argv)
 
     ef_model_config cfg = ef_model_config_default(sys);
     if (a.config && (rc = ef_model_config_load(&cfg, a.config, &err)) != EF_OK) goto out;
+    if (a.config && cfg.n_classes != 4) {
+        rc = ef_fail(&err, EF_ERR_FORMAT, "%s: n_classes is %d, but training uses the 4 emotion classes (angry, "
+                     "happy, sad, neutral): set \"n_classes\": 4", a.config, cfg.n_classes);
+        goto out;
+    }
     cfg.system = sys;
     if (ts) cfg.text.input_dim = ef_store_dim(ts);
     if (as) cfg.audio.input_dim = ef_store_dim(as);

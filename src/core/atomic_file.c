@@ -159,6 +159,7 @@ ef_code ef_file_lock_acquire(ef_file_lock *lk, const char *path, ef_error *err)
         char buf[32] = "";
         ssize_t n = pread(lk->fd, buf, sizeof buf - 1, 0);
         buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\r\n")] = '\0'; /* the pid line's newline */
         close(lk->fd);
         lk->fd = -1;
         return ef_fail(err, EF_ERR_IO, "%s: is being written by process %s (lock %s); wait for it or stop it", path,

@@ -1,15 +1,43 @@
 /* Error reporting: fills caller-owned ef_error structs; never prints except on a bug. */
 #include "emofuse/status.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Messages are one line whatever they quote: an id or JSON key read from a file may hold
+ * a newline or an escape sequence (found by fuzz_manifest). Control characters become
+ * "\n", "\t" or "\xNN", in place, truncating at the buffer's end. */
+static void escape_controls(char *msg, size_t cap)
+{
+    char tmp[EF_ERROR_MSG_MAX];
+    size_t o = 0;
+    bool changed = false;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && o + 1 < sizeof tmp; p++) {
+        if (*p >= 0x20 && *p != 0x7f) {
+            tmp[o++] = (char)*p;
+            continue;
+        }
+        changed = true;
+        char e[5];
+        int k = *p == '\n' ? snprintf(e, sizeof e, "\\n") : *p == '\t' ? snprintf(e, sizeof e, "\\t")
+                                                                      : snprintf(e, sizeof e, "\\x%02x", *p);
+        if (o + (size_t)k + 1 > sizeof tmp) break;
+        memcpy(tmp + o, e, (size_t)k);
+        o += (size_t)k;
+    }
+    if (!changed) return;
+    tmp[o] = '\0';
+    snprintf(msg, cap, "%s", tmp);
+}
 
 ef_code ef_vfail(ef_error *err, ef_code code, const char *fmt, va_list ap)
 {
     if (err) {
         err->code = code;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        escape_controls(err->msg, sizeof err->msg);
     }
     return code;
 }
@@ -41,6 +69,7 @@ ef_code ef_error_prefix(ef_error *err, const char *fmt, ...)
     size_t m = strnlen(old, room);
     memcpy(err->msg + n + 2, old, m);
     err->msg[n + 2 + m] = '\0';
+    escape_controls(err->msg, sizeof err->msg);
     return err->code;
 }
 

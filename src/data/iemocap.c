@@ -6,6 +6,7 @@
  * files, the dialogue lead letter that is not the speaker, non-speech tags). */
 #include <ctype.h>
 #include <limits.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,7 +170,7 @@ static ef_code read_evaluation(const char *path, int session, header_list *out, 
         out->n++;
         if (!h->id || !h->label || !h->file) rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
     }
-    if (!rc && ferror(fp)) rc = ef_fail(err, EF_ERR_IO, "%s: read error", path);
+    if (!rc && ferror(fp)) rc = ef_fail(err, EF_ERR_IO, "%s: read error: %s", path, strerror(errno));
     free(line);
     fclose(fp);
     return rc;
@@ -249,7 +250,7 @@ static ef_code read_transcripts(const char *path, transcript_list *out, ef_error
         else clean_transcript(out->t[out->n].text);
         out->n++;
     }
-    if (!rc && ferror(fp)) rc = ef_fail(err, EF_ERR_IO, "%s: read error", path);
+    if (!rc && ferror(fp)) rc = ef_fail(err, EF_ERR_IO, "%s: read error: %s", path, strerror(errno));
     free(line);
     fclose(fp);
     return rc;

@@ -1,5 +1,6 @@
 /* Label maps (`raw=class` per line or comma-separated): how a corpus's raw emotion labels
  * become the classes an experiment uses. Small (tens of entries), so a linear scan. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,7 @@ ef_code ef_label_map_load(ef_label_map **out, const char *path, ef_error *err)
     fclose(mem);
     if (bad) {
         free(text);
-        return ef_fail(err, EF_ERR_IO, "%s: read error", path);
+        return ef_fail(err, EF_ERR_IO, "%s: read error: %s", path, strerror(errno));
     }
     if (strlen(text) != len) {
         free(text);

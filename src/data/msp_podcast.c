@@ -1,6 +1,7 @@
 /* MSP-PODCAST reader: Labels/labels_consensus.csv (v2; v1.x spells it "concensus"),
  * audio Audios/<FileName>, transcripts Transcripts/<name>.txt where the release has them. */
 #include <limits.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,7 @@ static ef_code read_text(const char *path, char **out, ef_error *err)
     fclose(mem);
     if (bad) {
         free(text);
-        return ef_fail(err, EF_ERR_IO, "%s: read error", path);
+        return ef_fail(err, EF_ERR_IO, "%s: read error: %s", path, strerror(errno));
     }
     char *start = text;
     if ((unsigned char)start[0] == 0xEF && (unsigned char)start[1] == 0xBB && (unsigned char)start[2] == 0xBF)

@@ -26,12 +26,13 @@ static ef_code read_all(const char *path, char **out, size_t *len, ef_error *err
         buf = nb;
         cap *= 2;
     }
-    int bad = ferror(fp);
+    int bad = ferror(fp), e = errno;
     fclose(fp);
     if (!buf) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
     if (bad) {
         free(buf);
-        return ef_fail(err, EF_ERR_IO, "%s: read error", path);
+        return e == EISDIR ? ef_fail(err, EF_ERR_IO, "%s: is a directory, not a CSV file", path)
+                           : ef_fail(err, EF_ERR_IO, "%s: read error: %s", path, strerror(e));
     }
     buf[n] = '\0';
     *out = buf;

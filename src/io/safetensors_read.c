@@ -314,8 +314,10 @@ ef_code ef_st_open(ef_st_file **out, const char *path, ef_error *err)
     for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | p[i];
     if (hlen > EF_ST_MAX_HEADER) {
         ef_st_close(f);
-        return ef_fail(err, EF_ERR_FORMAT, "%s: header length %llu exceeds the %u-byte limit", path,
-                       (unsigned long long)hlen, EF_ST_MAX_HEADER);
+        /* Mostly another kind of file (a CSV, a JSON config): say so before the number. */
+        return ef_fail(err, EF_ERR_FORMAT,
+                       "%s: not a safetensors file (its first 8 bytes give a header length of %llu, over the %u-byte "
+                       "limit)", path, (unsigned long long)hlen, EF_ST_MAX_HEADER);
     }
     if (hlen > size - 8) {
         ef_st_close(f);

@@ -4,12 +4,17 @@
 #include <json-c/json.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emofuse/json_strict.h"
 #include "emofuse/nn_model.h"
+
+/* 2^28 weights: 1 GB of floats, 4 GB with Adam's moments and the gradients; the paper's
+ * largest model has about 10^6. */
+#define EF_MODEL_MAX_WEIGHTS ((int64_t)1 << 28)
 
 static const char *const system_names[] = {"text", "audio", "ef", "lf"};
 static const char *const strategy_names[] = {"cs", "pt", "ws"};
@@ -108,6 +113,30 @@ ef_code ef_model_config_validate(const ef_model_config *c, ef_error *err)
         return ef_fail(err, EF_ERR_ARG, "model config: batch_norm_momentum = %g is outside [0, 1)", c->bn_momentum);
     if (!(c->bn_eps > 0.0f && c->bn_eps < 1.0f))
         return ef_fail(err, EF_ERR_ARG, "model config: batch_norm_eps = %g is outside (0, 1)", c->bn_eps);
+    /* Each size is bounded alone, but their products are not: 60000 filters in both
+     * convolutions would ask for 18e9 weights and fail later as "cannot allocate 0
+     * parameters" (an int overflow). Count the weight matrices (64-bit) of the branches
+     * the system uses and refuse a model past EF_MODEL_MAX_WEIGHTS up front. */
+    const int text = c->system != EF_SYS_AUDIO, audio = c->system != EF_SYS_TEXT;
+    const int fused = c->system == EF_SYS_EF || c->system == EF_SYS_LF;
+    int64_t w = 0;
+    if (text)
+        w += (int64_t)c->text.input_dim * c->text.dense_units +
+             (int64_t)c->text.dense_units * c->text.conv1_filters * c->text.conv1_kernel +
+             (int64_t)c->text.conv1_filters * c->text.conv2_filters * c->text.conv2_kernel +
+             (int64_t)c->text.conv2_filters * c->n_classes;
+    if (audio)
+        w += (int64_t)c->audio.input_dim * c->audio.conv1_filters * c->audio.conv1_kernel +
+             (int64_t)c->audio.conv1_filters * c->audio.conv2_filters * c->audio.conv2_kernel +
+             (int64_t)c->audio.conv2_filters * c->n_classes;
+    if (fused)
+        w += ((int64_t)c->text.conv2_filters + c->audio.conv2_filters) * c->fusion_hidden +
+             (int64_t)c->fusion_hidden * c->n_classes;
+    if (w > EF_MODEL_MAX_WEIGHTS)
+        return ef_fail(err, EF_ERR_ARG,
+                       "model config: about %lld weights (%.1f GB with the optimizer state), more than the "
+                       "supported %lld: reduce the filter or unit counts", (long long)w, 16.0 * (double)w / 1e9,
+                       (long long)EF_MODEL_MAX_WEIGHTS);
     return EF_OK;
 }
 

@@ -1,5 +1,6 @@
 /* Dataset assembly: one place decides which utterances a model sees and with which
  * label, so training, prediction and experiments can never disagree about it. */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,24 @@ static int32_t class_of(const char *label, const char *const *classes, int K)
     return -1;
 }
 
+/* A label that names a class once its surrounding spaces are gone (" angry") is a typo
+ * in the manifest, not "another label": skipping it would silently drop the class. */
+static ef_code check_label_spaces(const ef_manifest *m, const char *id, const char *label,
+                                  const char *const *classes, int K, ef_error *err)
+{
+    size_t n = strlen(label), a = 0;
+    while (a < n && isspace((unsigned char)label[a])) a++;
+    while (n > a && isspace((unsigned char)label[n - 1])) n--;
+    if (a == 0 && n == strlen(label)) return EF_OK;
+    char trimmed[128];
+    if (n - a >= sizeof trimmed) return EF_OK;
+    memcpy(trimmed, label + a, n - a);
+    trimmed[n - a] = '\0';
+    if (class_of(trimmed, classes, K) < 0) return EF_OK;
+    return ef_fail(err, EF_ERR_FORMAT, "%s: id '%s': the emotion label '%s' has stray spaces (remove them)",
+                   ef_manifest_path(m), id, label);
+}
+
 ef_code ef_pipeline_data_assemble(ef_pipeline_data *out, const char *const *ids, int64_t n_ids,
                                   const ef_pipeline_data_opts *o, ef_error *err)
 {
@@ -105,7 +124,9 @@ ef_code ef_pipeline_data_assemble(ef_pipeline_data *out, const char *const *ids,
                              ids[i]);
                 break;
             }
-            y = class_of(ef_manifest_cell(o->manifest, row, ecol), classes, K);
+            const char *label = ef_manifest_cell(o->manifest, row, ecol);
+            y = class_of(label, classes, K);
+            if (y < 0 && (rc = check_label_spaces(o->manifest, ids[i], label, classes, K, err))) break;
         }
         if (y < 0 && o->require_label) {
             out->skipped_label++;

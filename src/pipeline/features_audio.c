@@ -113,7 +113,7 @@ ef_code ef_pipeline_audio_features(ef_pipeline_feature_report *report, const cha
     ef_code rc = ef_lld_params_check(p, err);
     if (rc) return rc;
     if (ef_manifest_column(m, "audio") < 0)
-        return ef_fail(err, EF_ERR_ARG, "%s: no 'audio' column", ef_manifest_path(m));
+        return ef_fail(err, EF_ERR_FORMAT, "%s: no 'audio' column", ef_manifest_path(m));
     ef_feature_rows rows;
     rc = ef_feature_rows_init(&rows, m, o, report, err);
     if (rc) return rc;

@@ -162,7 +162,7 @@ ef_code ef_pipeline_text_features(ef_pipeline_feature_report *report, const char
     if (tp->bert_model && tp->bert_batch < 1)
         return ef_fail(err, EF_ERR_ARG, "text features: bert_batch %d must be at least 1", tp->bert_batch);
     text_ctx ctx = {.m = m, .col = ef_manifest_column(m, column), .bopt = tp->bert};
-    if (ctx.col < 0) return ef_fail(err, EF_ERR_ARG, "%s: no '%s' column", ef_manifest_path(m), column);
+    if (ctx.col < 0) return ef_fail(err, EF_ERR_FORMAT, "%s: no '%s' column", ef_manifest_path(m), column);
     ef_feature_rows rows;
     ef_code rc = ef_feature_rows_init(&rows, m, o, report, err);
     if (rc) return rc;

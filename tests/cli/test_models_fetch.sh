@@ -174,4 +174,4 @@ if [ $fails -ne 0 ]; then
     echo "$fails check(s) failed"
     exit 1
 fi
-echo "all models fetch checks passed"
+echo "ok: all models fetch checks passed"

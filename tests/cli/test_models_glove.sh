@@ -47,4 +47,4 @@ head -c $(( $(stat -c %s "$T/vec.txt.gz") / 2 )) "$T/vec.txt.gz" > "$T/trunc.txt
 [ $? -eq 2 ] && ok "no input -> 2" || fail "no input should exit 2"
 
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
-echo "all glove-index checks passed"
+echo "ok: all glove-index checks passed"

@@ -59,4 +59,4 @@ touch "$dir/file"
 "$bin" models random-bert --texts "$dir/m.csv" --out "$dir/x" --layers 0 > /dev/null 2>&1
 [[ $? -eq 2 ]] || fail "--layers 0 should exit 2"
 "$bin" models random-bert --help | grep -q "random-bert" || fail "--help"
-echo "all random-bert checks passed"
+echo "ok: all random-bert checks passed"

@@ -48,7 +48,7 @@ printf 'u1\n# comment\n\nu2\n' > "$dir/ids"
 grep -q "statistics of 2 utterances" "$dir/err" || fail "stats count: $(cat "$dir/err")"
 "$bin" features stats --store "$dir/g.safetensors" --ids "$dir" --out "$dir/st2.safetensors" 2> "$dir/err"
 [[ $? -eq 1 ]] || fail "stats with a directory as id list should fail"
-grep -q "$dir: read failed" "$dir/err" || fail "stats id-list message: $(cat "$dir/err")"
+grep -q "$dir: is a directory, not an id list" "$dir/err" || fail "stats id-list message: $(cat "$dir/err")"
 [[ ! -e "$dir/st2.safetensors" ]] || fail "stats output written despite the error"
 
 # A missing GloVe file names the file and the cause.

@@ -55,6 +55,12 @@ int main(void)
     ef_error err = {0};
     CHECK(ef_json_parse_strict(&o, "{\"a\":1}\0{", 9, "nul.json", &err) == EF_ERR_FORMAT && strstr(err.msg, "NUL"));
 
+    /* nesting deeper than json-c's limit (32) */
+    char deep[200] = "";
+    for (int i = 0; i < 40; i++) strcat(deep, "[");
+    for (int i = 0; i < 40; i++) strcat(deep, "]");
+    CHECK(ef_json_parse_strict(&o, deep, strlen(deep), "deep", &err) == EF_ERR_FORMAT && strstr(err.msg, "deep:1:"));
+
     expect_good("{\"a\": 1, \"b\": {\"a\": 2}, \"c\": [{\"a\": 1}, {\"a\": 2}]}\n");
     expect_good("  [1, -2.5e3, true, false, null, \"it's \\\"quoted\\\" 'x'\", {}]  \n");
     expect_good("{\"key\\\"with quote\": 1, \"key\": 2}");

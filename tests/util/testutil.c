@@ -94,6 +94,10 @@ int ef_test_exit(void)
         fprintf(stderr, "FAILED: %d of %d checks\n", ef_test_failures, ef_test_checks);
         return 1;
     }
+    if (ef_test_checks == 0) { /* a test that cannot fail is a defect */
+        fprintf(stderr, "FAILED: the test made no checks\n");
+        return 1;
+    }
     printf("ok: %d checks\n", ef_test_checks);
     return 0;
 }

@@ -163,4 +163,4 @@ a = json.loads(meta["emofuse.audio_features"]); t = json.loads(meta["emofuse.tex
 assert a["extractor"] == "emofuse-lld-1" and a["frame_step"] == 0.01, a
 assert t["extractor"] == "emofuse-bert-1" and len(t["config_fnv"]) == 16 and len(t["vocab_fnv"]) == 16, t
 PY
-echo "PASS"
+echo "ok"

@@ -97,9 +97,15 @@ static int run(int argc, char **argv, double t_main)
     ef_bert_model *bert = NULL;
     ef_vocab *vocab = NULL;
     ef_tokenizer *tok = NULL;
-    if (ef_bert_load(&bert, bdir, &err) || ef_vocab_load(&vocab, bert->vocab_path, &err) ||
-        ef_tokenizer_create(&tok, vocab, &err))
-        return die(&err);
+    /* ef_bert_load alone, a second mapping of the file the classifier holds (page cache
+     * warm): what it costs inside the cold start. */
+    int was_cpu = cpu_clock;
+    cpu_clock = 1;
+    double bl_wall = ef_now(), bl_cpu = stage_now();
+    if (ef_bert_load(&bert, bdir, &err)) return die(&err);
+    bl_wall = (ef_now() - bl_wall) * 1e3, bl_cpu = (stage_now() - bl_cpu) * 1e3;
+    cpu_clock = was_cpu;
+    if (ef_vocab_load(&vocab, bert->vocab_path, &err) || ef_tokenizer_create(&tok, vocab, &err)) return die(&err);
     ef_lld_params lp;
     if (ef_pipeline_lld_params_of(meta.audio_features, &lp, model, &err)) return die(&err);
     ef_bert_feat_opts bo = src.bert;
@@ -142,10 +148,11 @@ static int run(int argc, char **argv, double t_main)
             return 1;
         }
     }
-    printf("audio_s=%.3f words=%d pieces=%zu frames=%lld load_ms=%.1f first_ms=%.1f decode_ms=%.2f lld_ms=%.2f "
+    printf("audio_s=%.3f words=%d pieces=%zu frames=%lld load_ms=%.1f first_ms=%.1f bert_load_ms=%.1f "
+           "bert_load_cpu_ms=%.1f decode_ms=%.2f lld_ms=%.2f "
            "tokenizer_create_ms=%.3f tokenize_ms=%.3f bert_ms=%.2f model_ms=%.3f e2e_ms=%.2f bert_weight_bytes=%lld label=%s probs=%s\n",
            (double)n / lp.sample_rate, words, ids.count, (long long)T, (t_loaded - t_main) * 1e3,
-           (t_first - t_main) * 1e3, t_dec, t_lld, t_tokc, t_tok, t_bert, t_model, t_e2e, (long long)bert->weight_bytes,
+           (t_first - t_main) * 1e3, bl_wall, bl_cpu, t_dec, t_lld, t_tokc, t_tok, t_bert, t_model, t_e2e, (long long)bert->weight_bytes,
            ef_classifier_label(c, r.label), probs);
     ef_token_ids_free(&ids);
     free(x);

@@ -70,11 +70,13 @@ if [ ! -s utt.wav ]; then
 fi
 wbytes=$(stat -c %s bert/model.safetensors)
 
-# run CMD...: the program's line + " rss_mb=<peak RSS> wall_ms=<process wall time>".
+# run CMD...: the program's last line + " rss_mb=<peak RSS> wall_ms=<process wall time>".
 run() {
-  local log out
-  log=$(mktemp)
-  out=$(/usr/bin/time -v "$@" 2>"$log") || { cat "$log" >&2; rm -f "$log"; return 1; }
+  local log outf out
+  log=$(mktemp); outf=$(mktemp)
+  /usr/bin/time -v "$@" > "$outf" 2>"$log" || { cat "$log" >&2; rm -f "$log" "$outf"; return 1; }
+  out=$(tail -1 "$outf")
+  rm -f "$outf"
   awk -v o="$out" -F': ' '/Maximum resident set size/ {r = $2} /Elapsed \(wall clock\)/ {n = split($2, p, ":"); w = p[n] + (n > 1 ? p[n-1] * 60 : 0)}
     END {printf "%s rss_mb=%.1f wall_ms=%.0f\n", o, r / 1024, w * 1000}' "$log"
   rm -f "$log"

@@ -1,12 +1,13 @@
 /* Latency of classifying one utterance through emofuse.h (bench/run_classify.sh):
  *   bench_classify run --model MODEL --wav WAV --text TEXT [--repeat N] [--threads N]
- *                      [--dump-lld FILE]
+ *                      [--dump-lld FILE] [--clock wall|cpu]
  *       MODEL: a model file written by `emofuse train` on BERT + LLD features (ef).
  *       cold: classifier load and the first ef_classify_file, from main() (--repeat 0:
  *       nothing else, so the process's wall time and peak memory are the cold start's);
  *       warm, best of N: each stage alone as the classifier runs it (decode, LLDs with
  *       the model's recorded parameters, tokenise, BERT with the recorded layers, model)
- *       and the whole ef_classify_file (--clock cpu: stages in process CPU time). --dump-lld writes the utterance's LLD matrix
+ *       and the whole ef_classify_file (--clock cpu: stages in process CPU time).
+ *       --dump-lld writes the utterance's LLD matrix
  *       (raw float32, frames x 36) for the Python pipeline, which has no LLD extractor.
  * Prints one line of key=value (milliseconds), ending with the probabilities. */
 #include <stdio.h>
@@ -149,11 +150,11 @@ static int run(int argc, char **argv, double t_main)
         }
     }
     printf("audio_s=%.3f words=%d pieces=%zu frames=%lld load_ms=%.1f first_ms=%.1f bert_load_ms=%.1f "
-           "bert_load_cpu_ms=%.1f decode_ms=%.2f lld_ms=%.2f "
-           "tokenizer_create_ms=%.3f tokenize_ms=%.3f bert_ms=%.2f model_ms=%.3f e2e_ms=%.2f bert_weight_bytes=%lld label=%s probs=%s\n",
+           "bert_load_cpu_ms=%.1f decode_ms=%.2f lld_ms=%.2f tokenizer_create_ms=%.3f tokenize_ms=%.3f "
+           "bert_ms=%.2f model_ms=%.3f e2e_ms=%.2f bert_weight_bytes=%lld label=%s probs=%s\n",
            (double)n / lp.sample_rate, words, ids.count, (long long)T, (t_loaded - t_main) * 1e3,
-           (t_first - t_main) * 1e3, bl_wall, bl_cpu, t_dec, t_lld, t_tokc, t_tok, t_bert, t_model, t_e2e, (long long)bert->weight_bytes,
-           ef_classifier_label(c, r.label), probs);
+           (t_first - t_main) * 1e3, bl_wall, bl_cpu, t_dec, t_lld, t_tokc, t_tok, t_bert, t_model, t_e2e,
+           (long long)bert->weight_bytes, ef_classifier_label(c, r.label), probs);
     ef_token_ids_free(&ids);
     free(x);
     free(lld);
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
 {
     double t_main = ef_now();
     if (argc >= 2 && strcmp(argv[1], "run") == 0) return run(argc, argv, t_main);
-    fprintf(stderr, "usage: bench_classify run --model MODEL --wav WAV --text TEXT [--repeat N] [--threads N] [--dump-lld FILE] [--clock wall|cpu]\n");
+    fprintf(stderr, "usage: bench_classify run --model MODEL --wav WAV --text TEXT [--repeat N] [--threads N]\n"
+                    "                          [--dump-lld FILE] [--clock wall|cpu]\n");
     return 2;
 }

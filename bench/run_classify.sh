@@ -77,26 +77,32 @@ run() {
   /usr/bin/time -v "$@" > "$outf" 2>"$log" || { cat "$log" >&2; rm -f "$log" "$outf"; return 1; }
   out=$(tail -1 "$outf")
   rm -f "$outf"
-  awk -v o="$out" -F': ' '/Maximum resident set size/ {r = $2} /Elapsed \(wall clock\)/ {n = split($2, p, ":"); w = p[n] + (n > 1 ? p[n-1] * 60 : 0)}
+  awk -v o="$out" -F': ' '/Maximum resident set size/ {r = $2}
+    /Elapsed \(wall clock\)/ {n = split($2, p, ":"); w = p[n] + (n > 1 ? p[n-1] * 60 : 0)}
     END {printf "%s rss_mb=%.1f wall_ms=%.0f\n", o, r / 1024, w * 1000}' "$log"
   rm -f "$log"
 }
 field() { sed -n "s/.*[[:space:]]$1=\([^ ]*\).*/\1/p" <<<" $2"; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN {print (b == "" || a + 0 < b + 0) ? a : b}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", b / a}'; }
+per_weight() { awk -v r="$1" -v b="$wbytes" 'BEGIN {printf "%.2f", r * 1048576 / b}'; }
 maxdiff() { awk -v a="$1" -v b="$2" 'BEGIN {n = split(a, x, ","); split(b, y, ","); m = 0
   for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; if (d > m) m = d } printf "%.1e", m}'; }
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 echo "# $cpu, $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ); load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# one utterance, 1 thread, stages timed in $clock clock; best of $repeat interleaved rounds; on a shared machine the ratios are the figures to trust"
+echo "# one utterance, 1 thread, stages timed in $clock clock; best of $repeat interleaved rounds;" \
+  "on a shared machine the ratios are the figures to trust"
+ec_args=(run --model ef.model --wav utt.wav --text "$text" --threads 1)
+py_args=(--bert bert --model ef.model --wav utt.wav --text "$text" --lld utt.lld)
 declare -A E P
 for ((r = 0; r < repeat; r++)); do
-  e=$(run "$build/bench/bench_classify" run --model ef.model --wav utt.wav --text "$text" --repeat 5 --threads 1 --dump-lld utt.lld --clock "$clock")
-  p=$(run "$py" "$here/classify_torch.py" --bert bert --model ef.model --wav utt.wav --text "$text" --lld utt.lld --repeat 5 --clock "$clock")
+  e=$(run "$build/bench/bench_classify" "${ec_args[@]}" --repeat 5 --dump-lld utt.lld --clock "$clock")
+  p=$(run "$py" "$here/classify_torch.py" "${py_args[@]}" --repeat 5 --clock "$clock")
   # cold start: a fresh process that ends with its first result (page cache warm, as for
   # any second run of a program); its wall time and peak RSS
-  ec=$(run "$build/bench/bench_classify" run --model ef.model --wav utt.wav --text "$text" --repeat 0 --threads 1)
-  pc=$(run "$py" "$here/classify_torch.py" --bert bert --model ef.model --wav utt.wav --text "$text" --lld utt.lld --repeat 0)
+  ec=$(run "$build/bench/bench_classify" "${ec_args[@]}" --repeat 0)
+  pc=$(run "$py" "$here/classify_torch.py" "${py_args[@]}" --repeat 0)
   for k in decode_ms lld_ms tokenize_ms bert_ms model_ms e2e_ms; do E[$k]=$(min "$(field $k "$e")" "${E[$k]:-}"); done
   for k in decode_ms tokenize_ms bert_ms model_ms; do P[$k]=$(min "$(field $k "$p")" "${P[$k]:-}"); done
   for k in first_ms wall_ms rss_mb; do E[$k]=$(min "$(field $k "$ec")" "${E[$k]:-}"); done
@@ -117,17 +123,20 @@ if [ -n "${SMILE:-}" ]; then
   lld_src="$SMILE -C $SMILE_CONF, process wall time, best of $repeat"
 fi
 P[lld_ms]=$lld_py
-P[e2e_ms]=$(awk -v a="${P[decode_ms]}" -v b="$lld_py" -v c="${P[tokenize_ms]}" -v d="${P[bert_ms]}" -v e="${P[model_ms]}" 'BEGIN {printf "%.2f", a + b + c + d + e}')
-echo "# ${secs} s of audio, $words words -> $pieces word-pieces; BERT $wbytes weight bytes ($(awk -v b="$wbytes" 'BEGIN {printf "%.1f", b / 1e6}') MB)"
+P[e2e_ms]=$(awk -v a="${P[decode_ms]}" -v b="$lld_py" -v c="${P[tokenize_ms]}" -v d="${P[bert_ms]}" \
+  -v e="${P[model_ms]}" 'BEGIN {printf "%.2f", a + b + c + d + e}')
+echo "# ${secs} s of audio, $words words -> $pieces word-pieces;" \
+  "BERT $wbytes weight bytes ($(awk -v b="$wbytes" 'BEGIN {printf "%.1f", b / 1e6}') MB)"
 printf "%-26s %12s %12s %8s\n" stage emofuse_ms python_ms ratio
 for k in decode lld tokenize bert model e2e; do
-  printf "%-26s %12s %12s %8s\n" "$k" "${E[${k}_ms]}" "${P[${k}_ms]}" "$(awk -v a="${E[${k}_ms]}" -v b="${P[${k}_ms]}" 'BEGIN {printf "%.1fx", b / a}')"
+  printf "%-26s %12s %12s %8s\n" "$k" "${E[${k}_ms]}" "${P[${k}_ms]}" "$(ratio "${E[${k}_ms]}" "${P[${k}_ms]}")"
 done
 echo "(python lld: $lld_src; python e2e = the sum of its stages)"
-printf "%-26s %12s %12s %8s\n" "cold start (process wall)" "${E[wall_ms]}" "${P[wall_ms]}" "$(awk -v a="${E[wall_ms]}" -v b="${P[wall_ms]}" 'BEGIN {printf "%.1fx", b / a}')"
+printf "%-26s %12s %12s %8s\n" "cold start (process wall)" "${E[wall_ms]}" "${P[wall_ms]}" \
+  "$(ratio "${E[wall_ms]}" "${P[wall_ms]}")"
 printf "%-26s %12s %12s\n" "  main / script -> 1st" "${E[first_ms]}" "${P[cold_ms]}"
 printf "%-26s %12s %12s\n" "cold peak RSS MB" "${E[rss_mb]}" "${P[rss_mb]}"
-echo "peak RSS / BERT weight bytes: emofuse $(awk -v r="${E[rss_mb]}" -v b="$wbytes" 'BEGIN {printf "%.2f", r * 1048576 / b}'), python $(awk -v r="${P[rss_mb]}" -v b="$wbytes" 'BEGIN {printf "%.2f", r * 1048576 / b}')"
+echo "peak RSS / BERT weight bytes: emofuse $(per_weight "${E[rss_mb]}"), python $(per_weight "${P[rss_mb]}")"
 echo "probabilities, max |emofuse - python|: warm $dp, cold $dc (same LLDs, same model)"
 
 # --- throughput: classify --manifest on all cores ---
@@ -138,17 +147,21 @@ through() { # name manifest
   total=$("$py" -c 'import csv, os, subprocess, sys
 m = sys.argv[1]; d = os.path.dirname(os.path.abspath(m))
 files = [os.path.join(d, r["audio"]) for r in csv.DictReader(open(m))]
-print(sum(float(x) for x in subprocess.run(["soxi", "-D"] + files, capture_output=True, text=True).stdout.split()))' "$2")
+out = subprocess.run(["soxi", "-D"] + files, capture_output=True, text=True).stdout
+print(sum(float(x) for x in out.split()))' "$2")
   awk -v name="$1" -v n="$n" -v w="$(field wall_ms "$t")" -v s="$total" -v r="$(field rss_mb "$t")" -v c="$(nproc)" \
-    'BEGIN {printf "classify --manifest %s: %d utterances (%.0f s of audio) on %d cores in %.1f s: %.1f utterances/s, %.0fx real time, peak RSS %s MB\n",
-      name, n, s, c, w / 1000, n / (w / 1000), s / (w / 1000), r}'
+    'BEGIN {printf "classify --manifest %s: %d utterances (%.0f s of audio) on %d cores in %.1f s: ",
+      name, n, s, c, w / 1000
+      printf "%.1f utterances/s, %.0fx real time, peak RSS %s MB\n",
+      n / (w / 1000), s / (w / 1000), r}'
 }
 through demo demo.csv
 if [ -n "$ravdess" ] && [ -f "$ravdess/manifest.csv" ]; then
   ln -sfn "$(cd "$ravdess" && pwd)" ravdess
   m=ravdess/manifest.csv
   if [ -n "${RAVDESS_N:-}" ]; then
-    { head -1 ravdess/manifest.csv; sed -n "2,$((RAVDESS_N + 1))p" ravdess/manifest.csv | sed 's|^\([^,]*\),|\1,ravdess/|'; } > ravdess-m.csv
+    { head -1 ravdess/manifest.csv
+      sed -n "2,$((RAVDESS_N + 1))p" ravdess/manifest.csv | sed 's|^\([^,]*\),|\1,ravdess/|'; } > ravdess-m.csv
     m=ravdess-m.csv
   fi
   through "ravdess" "$m"

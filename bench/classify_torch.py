@@ -1,19 +1,25 @@
 #!/usr/bin/python3
 """Python side of bench/run_classify.sh: the equivalent Python pipeline for one utterance
-(audio + transcript -> 4 class probabilities), single-threaded, timed per stage:
+(audio + transcript -> class probabilities) with the same trained emofuse model, one
+thread, timed per stage:
   decode    scipy.io.wavfile + float conversion (16 kHz mono input, no resampling)
-  lld       not run: openSMILE is not packaged in Debian; the script adds openSMILE's
-            documented 72x real time for the utterance's length (or runs a SMILExtract
-            given in $SMILEXTRACT with $SMILE_CONFIG)
+  lld       not run here: openSMILE is not packaged in Debian; run_classify.sh adds
+            openSMILE's documented 72x real time for the utterance's length, or times a
+            SMILExtract given as SMILE=... SMILE_CONF=... The model's input is the LLD
+            matrix emofuse computed (--lld, raw float32 T x 36, written by bench_classify),
+            so that both pipelines classify the same numbers
   tokenize  tests/reference/tokenizer_reference.py (HuggingFace's slow BertTokenizer
             algorithm; transformers is not installed)
-  bert      bench/bert_torch.py's PyTorch BERT, sum of the last 4 layers, inference mode
-  model     the early-fusion network of docs/models.md in PyTorch (inference: batch norm
-            folded to its affine form), random weights of the real shapes
-Prints one line of key=value (milliseconds); cold_ms = interpreter start (the script's
-own first line) to the first result, including imports and loading the BERT weights.
+  bert      bench/bert_torch.py's PyTorch BERT, sum of the last 4 layers, [CLS]/[SEP]
+            dropped, inference mode (the features `emofuse features text` stores)
+  model     the model file's ef network (docs/models.md) in PyTorch: its own weights,
+            batch norm with the stored running statistics, audio z-normalised with the
+            stored norm.audio.mean/std; softmax
+Prints one line of key=value (milliseconds) ending with probs=p1,...,pK; cold_ms =
+interpreter start (the script's own first line) to the first result, including imports
+and loading the BERT weights.
 
-usage: classify_torch.py --bert DIR --wav WAV --text TEXT [--repeat N]"""
+usage: classify_torch.py --bert DIR --model MODEL --wav WAV --text TEXT --lld FILE [--repeat N] [--clock wall|cpu]"""
 import os
 import sys
 import time
@@ -22,6 +28,8 @@ T_START = time.perf_counter()
 for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_v] = "1"
 import argparse  # noqa: E402
+import json  # noqa: E402
+import struct  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy.io.wavfile  # noqa: E402
@@ -38,77 +46,108 @@ torch.set_num_threads(1)
 torch.set_grad_enabled(False)
 
 
+def read_model(path):
+    """An emofuse model file: its F32 tensors by name and its metadata."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    w = {}
+    for k, m in header.items():
+        assert m["dtype"] == "F32", (path, k, m["dtype"])
+        a, b = m["data_offsets"]
+        w[k] = torch.from_numpy(np.frombuffer(data, np.float32, (b - a) // 4, a).reshape(m["shape"]).copy())
+    return w, meta
+
+
 class FusionModel:
-    """docs/models.md's ef system: text L_T1 dense 128, L_T2/L_T3 conv 128 k3 (BN + ReLU),
-    audio L_A1/L_A2 conv 104 k5 (BN + ReLU), mean pools, dense 128 ReLU, dense 4 softmax."""
+    """docs/models.md's ef system in inference mode: text L_T1 dense, L_T2/L_T3 conv 'same'
+    (each + batch norm on running statistics + ReLU), audio L_A1/L_A2 likewise, mean pools,
+    fusion.hidden ReLU, fusion.out, softmax."""
 
-    def __init__(self, d_text, d_audio=36, seed=1):
-        g = torch.Generator().manual_seed(seed)
+    def __init__(self, path):
+        self.w, meta = read_model(path)
+        cfg = json.loads(meta["emofuse.config"])
+        assert cfg["system"] == "ef", "the benchmark's model must be an early-fusion (ef) model"
+        self.eps = cfg.get("batch_norm_eps", 1e-3)
+        self.labels = json.loads(meta["emofuse.labels"])
 
-        def w(*s):
-            return torch.randn(*s, generator=g) * 0.05
-
-        self.t1, self.t2, self.t3 = (w(128, d_text), w(128)), (w(128, 128, 3), w(128)), (w(128, 128, 3), w(128))
-        self.a1, self.a2 = (w(104, d_audio, 5), w(104)), (w(104, 104, 5), w(104))
-        self.bn = {k: (1 + w(c).abs(), w(c)) for k, c in (("t1", 128), ("t2", 128), ("t3", 128), ("a1", 104), ("a2", 104))}
-        self.h, self.o = (w(128, 232), w(128)), (w(4, 128), w(4))
-
-    def bnr(self, x, k):  # x (1, C, T): inference batch norm = per-channel affine
-        s, b = self.bn[k]
-        return F.relu(x * s[None, :, None] + b[None, :, None])
+    def block(self, x, name, conv):
+        """x (1, C, T) -> (1, OC, T)."""
+        w = self.w
+        if conv:
+            K = w[name + ".weight"].shape[2]
+            x = F.conv1d(F.pad(x, ((K - 1) // 2, K // 2)), w[name + ".weight"], w[name + ".bias"])
+        else:
+            x = F.linear(x.transpose(1, 2), w[name + ".weight"], w[name + ".bias"]).transpose(1, 2)
+        if name + ".bn_gamma" in w:
+            s = w[name + ".bn_gamma"] / torch.sqrt(w[name + ".bn_var"] + self.eps)
+            x = (x - w[name + ".bn_mean"][None, :, None]) * s[None, :, None] + w[name + ".bn_beta"][None, :, None]
+        return F.relu(x)
 
     def __call__(self, text, audio):
-        x = F.linear(text, *self.t1)                       # (T, 128)
-        x = self.bnr(x.t()[None], "t1")
-        x = self.bnr(F.conv1d(x, self.t2[0], self.t2[1], padding=1), "t2")
-        x = self.bnr(F.conv1d(x, self.t3[0], self.t3[1], padding=1), "t3")
-        a = self.bnr(F.conv1d(audio.t()[None], self.a1[0], self.a1[1], padding=2), "a1")
-        a = self.bnr(F.conv1d(a, self.a2[0], self.a2[1], padding=2), "a2")
-        z = torch.cat([x.mean(-1), a.mean(-1)], 1)
-        return torch.softmax(F.linear(F.relu(F.linear(z, *self.h)), *self.o), -1)
+        """text (T, D) BERT features, audio (T, 36) raw LLDs -> (1, K) probabilities."""
+        w = self.w
+        a = (audio - w["norm.audio.mean"]) / w["norm.audio.std"]
+        x = self.block(text.t()[None], "text.t1", False)
+        x = self.block(x, "text.t2", True)
+        x = self.block(x, "text.t3", True)
+        y = self.block(a.t()[None], "audio.a1", True)
+        y = self.block(y, "audio.a2", True)
+        z = torch.cat([x.mean(-1), y.mean(-1)], 1)
+        h = F.relu(F.linear(z, w["fusion.hidden.weight"], w["fusion.hidden.bias"]))
+        return torch.softmax(F.linear(h, w["fusion.out.weight"], w["fusion.out.bias"]), -1)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bert", required=True)
+    ap.add_argument("--model", required=True)
     ap.add_argument("--wav", required=True)
     ap.add_argument("--text", required=True)
+    ap.add_argument("--lld", required=True, help="raw float32 T x 36 LLD matrix (bench_classify --dump-lld)")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="cpu: the stages in process CPU seconds (cold_ms is always wall)")
     a = ap.parse_args()
+    clock = time.process_time if a.clock == "cpu" else time.perf_counter
     bert = bert_torch.Bert(a.bert)
     vocab = tok.read_vocab(a.bert + "/vocab.txt")
-    model = FusionModel(bert.cfg["hidden_size"])
-    cls, sep = vocab["[CLS]"], vocab["[SEP]"]
+    model = FusionModel(a.model)
+    lld = torch.from_numpy(np.fromfile(a.lld, dtype=np.float32).reshape(-1, 36))
     best = {k: float("inf") for k in ("decode", "tokenize", "bert", "model")}
     cold = None
     for i in range(a.repeat + 1):
         t = {}
-        t0 = time.perf_counter()
+        t0 = clock()
         rate, pcm = scipy.io.wavfile.read(a.wav)
         x = pcm.astype(np.float32) / 32767.0
-        t["decode"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t["decode"] = clock() - t0
+        t0 = clock()
         ids = tok.ids_of(tok.tokens_of(a.text, vocab), vocab)
-        t["tokenize"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        full = torch.tensor([[cls] + ids + [sep]])
+        t["tokenize"] = clock() - t0
+        t0 = clock()
+        full = torch.tensor([ids])  # tokens_of adds [CLS] and [SEP]
         feats = bert.forward(full, torch.ones_like(full, dtype=torch.bool))[0, 1:-1]
-        t["bert"] = time.perf_counter() - t0
-        lld = torch.randn(int(len(x) / rate * 100) - 5, 36)  # the LLD matrix openSMILE would give
-        t0 = time.perf_counter()
+        t["bert"] = clock() - t0
+        t0 = clock()
         p = model(feats, lld)
-        t["model"] = time.perf_counter() - t0
+        t["model"] = clock() - t0
         if cold is None:
             cold = time.perf_counter() - T_START
             if a.repeat == 0:  # cold start only
-                print("cold_ms=%.1f p0=%.4f" % (cold * 1e3, float(p[0, 0])))
-                return
+                break
             continue  # the first round pays one-time costs; best of the others
         for k in best:
             best[k] = min(best[k], t[k])
-    print("audio_s=%.3f pieces=%d cold_ms=%.1f decode_ms=%.2f tokenize_ms=%.3f bert_ms=%.2f model_ms=%.3f p0=%.4f"
-          % (len(x) / rate, len(ids), cold * 1e3, best["decode"] * 1e3, best["tokenize"] * 1e3, best["bert"] * 1e3,
-             best["model"] * 1e3, float(p[0, 0])))
+    probs = ",".join("%.6f" % v for v in p[0].tolist())
+    if a.repeat == 0:
+        print("cold_ms=%.1f probs=%s" % (cold * 1e3, probs))
+        return
+    print("audio_s=%.3f pieces=%d cold_ms=%.1f decode_ms=%.2f tokenize_ms=%.3f bert_ms=%.2f model_ms=%.3f probs=%s"
+          % (len(x) / rate, len(ids) - 2, cold * 1e3, best["decode"] * 1e3, best["tokenize"] * 1e3, best["bert"] * 1e3,
+             best["model"] * 1e3, probs))
 
 
 if __name__ == "__main__":

@@ -156,4 +156,6 @@ TAVX2 void ef_bert_gemm_chunk_avx2(const ef_gemm_args *g, int n0, int n1)
     if (g->gelu)
         for (int m = 0; m < g->M; m++) ef_bert_gelu_avx2(g->out + (size_t)m * g->ldo + n0, (size_t)(n1 - n0));
 }
+#else
+typedef int ef_bert_gemm_no_x86; /* ISO C: no empty translation unit */
 #endif

@@ -13,7 +13,8 @@
  * Dispatch by what the CPU has (cpuid through __builtin_cpu_supports, never by vendor):
  * AVX-512F/VL + FMA -> the AVX-512 kernel, else AVX2 + FMA -> the AVX2 kernel, else
  * OpenBLAS. EMOFUSE_CPU=avx512|avx2|generic caps the level (CI runs the BERT reference
- * tests once per level), EMOFUSE_BERT_GEMM=blas is the same as generic.
+ * tests once per level; other values: no cap), EMOFUSE_BERT_GEMM=blas is the same as
+ * generic. The environment is read once, at the first call.
  *
  * OpenBLAS path: generic level, or M >= BLAS_MIN_M (large packed batches, where OpenBLAS's
  * packing is amortised and its kernel is faster): bias/residual written first, cblas_sgemm
@@ -21,7 +22,6 @@
 #include <cblas.h>
 #undef I
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
 #define EF_X86 1
 #endif
 #include <stdatomic.h>

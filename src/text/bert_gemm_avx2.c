@@ -2,8 +2,7 @@
  * which forces it with EMOFUSE_CPU=avx2). Same design as bert_gemm_avx512.c with 8-float
  * ymm vectors: MR = 3 rows of X x NR = 4 rows of W = 12 accumulators + 3 X vectors + 1 W
  * vector, i.e. all 16 ymm registers; K tails through maskload (zeros beyond the row, no
- * read past it). Blocking as in the AVX-512 kernel (the X block mb x kc = 12 KB stays in
- * L1 for M > SMALL_M). */
+ * read past it). Blocking and alignment as in the AVX-512 kernel. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <stdint.h>
@@ -18,7 +17,7 @@
 #define VL 8 /* floats per vector */
 #define SMALL_M 32
 #define KC_BIG 768
-#define MB_BIG 12
+#define MB_BIG 126
 #define PF_HINT _MM_HINT_T1
 
 /* lanes [0, r) set, for r in [0, 8]: mask_tab + 8 - r */
@@ -157,4 +156,6 @@ TAVX2 void ef_bert_gemm_chunk_avx2(const ef_gemm_args *g, int n0, int n1)
     if (g->gelu)
         for (int m = 0; m < g->M; m++) ef_bert_gelu_avx2(g->out + (size_t)m * g->ldo + n0, (size_t)(n1 - n0));
 }
+#else
+typedef int ef_bert_gemm_no_x86; /* ISO C: no empty translation unit */
 #endif

@@ -31,7 +31,8 @@ static void check_gemm_w(int M, int N, int K, int accumulate, int use_bias, floa
     int ldx = K + 3, ldw = woff ? (K + 15) / 16 * 16 : K + 5, ldo = N + 2;
     unsigned s = (unsigned)(M * 7919 + N * 104729 + K * 31 + accumulate * 3 + use_bias * 5 + gelu * 11);
     float *X = malloc(sizeof(float) * (size_t)M * ldx);
-    float *Wbuf = aligned_alloc(64, sizeof(float) * ((size_t)N * ldw + 16 + 15) / 16 * 16), *W = Wbuf + woff;
+    size_t wbytes = ((size_t)N * ldw + 16) * sizeof(float); /* 16 floats of room for woff */
+    float *Wbuf = aligned_alloc(64, (wbytes + 63) / 64 * 64), *W = Wbuf + woff;
     float *b = malloc(sizeof(float) * (size_t)N), *out = malloc(sizeof(float) * (size_t)M * ldo);
     float *init = malloc(sizeof(float) * (size_t)M * ldo);
     for (size_t i = 0; i < (size_t)M * ldx; i++) X[i] = frand(&s);

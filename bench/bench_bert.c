@@ -106,7 +106,7 @@ int main(int argc, char **argv)
         return 1;
     }
     t_load = now_s() - t_load;
-    const ef_bert_config *c = &m->cfg;
+    const ef_bert_config *c = ef_bert_model_config(m);
     int C = c->hidden;
     double tokens = 0, flops = 0, elapsed = 0;
     if (!strncmp(workload, "single", 6)) {
@@ -117,7 +117,7 @@ int main(int argc, char **argv)
         ef_bert_workspace *ws = ef_bert_workspace_new_threads(c, T, T, threads);
         float *out = malloc(sizeof(float) * (size_t)T * C);
         int32_t *ids = malloc(sizeof(int32_t) * (size_t)T);
-        for (int j = 0; j < T; j++) ids[j] = j == 0 ? m->cls_id : j == T - 1 ? m->sep_id : corpus_id(1, j, c->vocab_size);
+        for (int j = 0; j < T; j++) ids[j] = j == 0 ? ef_bert_model_cls_id(m) : j == T - 1 ? ef_bert_model_sep_id(m) : corpus_id(1, j, c->vocab_size);
         ef_bert_forward(m, ws, ids, &T, 1, NULL, out, last4, &err); /* warm-up */
         int iters = 0;
         double t0 = now_s();
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     printf("workload=%s impl=emofuse mode=%s threads=%d tokens=%.0f seconds=%.3f tokens_per_s=%.1f gflops=%.1f "
            "sgemm_gflops=%.1f load_s=%.3f weight_mb=%.1f kernel=%s clock=%s\n",
            workload, mode == EF_BERT_THREADS_BLAS ? "blas" : "seq", threads, tokens, elapsed, tokens / elapsed,
-           flops / elapsed / 1e9, ceiling, t_load, m->weight_bytes / 1e6, ef_bert_isa_name(ef_bert_isa()),
+           flops / elapsed / 1e9, ceiling, t_load, ef_bert_model_weight_bytes(m) / 1e6, ef_bert_isa_name(ef_bert_isa()),
            g_clock == CLOCK_MONOTONIC ? "wall" : "cpu");
     ef_bert_free(m);
     return 0;

@@ -106,7 +106,7 @@ static int run(int argc, char **argv, double t_main)
     if (ef_bert_load(&bert, bdir, &err)) return die(&err);
     bl_wall = (ef_now() - bl_wall) * 1e3, bl_cpu = (stage_now() - bl_cpu) * 1e3;
     cpu_clock = was_cpu;
-    if (ef_vocab_load(&vocab, bert->vocab_path, &err) || ef_tokenizer_create(&tok, vocab, &err)) return die(&err);
+    if (ef_vocab_load(&vocab, ef_bert_model_vocab_path(bert), &err) || ef_tokenizer_create(&tok, vocab, &err)) return die(&err);
     ef_lld_params lp;
     if (ef_pipeline_lld_params_of(meta.audio_features, &lp, model, &err)) return die(&err);
     ef_bert_feat_opts bo = src.bert;
@@ -130,7 +130,7 @@ static int run(int argc, char **argv, double t_main)
         BEST(t_tok, if (ef_tokenizer_encode(tok, text, strlen(text), 0, &ids, &err)) return die(&err));
         int R = ef_bert_feat_rows(bert, &bo, (int)ids.count);
         free(feat);
-        feat = malloc(sizeof(float) * (size_t)R * (size_t)bert->cfg.hidden);
+        feat = malloc(sizeof(float) * (size_t)R * (size_t)ef_bert_model_config(bert)->hidden);
         const int32_t *pc = ids.id;
         int len = (int)ids.count;
         BEST(t_bert, if (ef_bert_features(bert, &bo, 1, &pc, &len, &feat, &err)) return die(&err));
@@ -154,7 +154,7 @@ static int run(int argc, char **argv, double t_main)
            "bert_ms=%.2f model_ms=%.3f e2e_ms=%.2f bert_weight_bytes=%lld label=%s probs=%s\n",
            (double)n / lp.sample_rate, words, ids.count, (long long)T, (t_loaded - t_main) * 1e3,
            (t_first - t_main) * 1e3, bl_wall, bl_cpu, t_dec, t_lld, t_tokc, t_tok, t_bert, t_model, t_e2e,
-           (long long)bert->weight_bytes, ef_classifier_label(c, r.label), probs);
+           (long long)ef_bert_model_weight_bytes(bert), ef_classifier_label(c, r.label), probs);
     ef_token_ids_free(&ids);
     free(x);
     free(lld);

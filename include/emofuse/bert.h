@@ -43,39 +43,22 @@ ef_code ef_bert_config_parse(ef_bert_config *cfg, const char *json, size_t len, 
                              ef_error *err);
 ef_code ef_bert_config_load(ef_bert_config *cfg, const char *path, ef_error *err);
 
-typedef struct {
-    const float *q_w, *q_b;       /* (C, C), (C) */
-    const float *k_w, *k_b;       /* (C, C), (C) */
-    const float *v_w, *v_b;       /* (C, C), (C) */
-    const float *ao_w, *ao_b;     /* attention.output.dense (C, C), (C) */
-    const float *ln1_g, *ln1_b;   /* attention.output.LayerNorm (C), (C) */
-    const float *fc_w, *fc_b;     /* intermediate.dense (I, C), (I) */
-    const float *proj_w, *proj_b; /* output.dense (C, I), (C) */
-    const float *ln2_g, *ln2_b;   /* output.LayerNorm (C), (C) */
-} ef_bert_layer;
-
-typedef struct ef_st_file ef_st_file;
-
-typedef struct {
-    ef_bert_config cfg;
-    const float *wte;            /* word_embeddings (V, C) */
-    const float *wpe;            /* position_embeddings (P, C) */
-    const float *tte;            /* token_type_embeddings (type_vocab_size, C) */
-    const float *emb_ln_g, *emb_ln_b; /* (C), (C) */
-    ef_bert_layer *layers;       /* (L) */
-    int32_t cls_id, sep_id;      /* ids of [CLS] and [SEP] in vocab.txt */
-    char *dir;                   /* model folder */
-    char *vocab_path;            /* <dir>/vocab.txt */
-    /* private */
-    ef_st_file *st;              /* keeps the mmap alive */
-    float *owned;                /* F16/BF16 tensors converted to F32, and unaligned F32 copies */
-    size_t owned_floats;
-    size_t weight_bytes;         /* bytes of all used weights as F32 */
-} ef_bert_model;
+/* A loaded model folder (opaque: its weights are views into the mmapped safetensors file,
+ * laid out in src/text/bert_model.h). */
+typedef struct ef_bert_model ef_bert_model;
 
 /* Load a model folder. On failure *out is NULL and err names the file and the cause. */
 ef_code ef_bert_load(ef_bert_model **out, const char *dir, ef_error *err);
 void ef_bert_free(ef_bert_model *m);
+
+/* What a loaded model is: its config.json, its folder and vocab.txt path, the ids of
+ * [CLS] and [SEP] in vocab.txt, and the bytes of all weights it uses as F32. */
+const ef_bert_config *ef_bert_model_config(const ef_bert_model *m);
+const char *ef_bert_model_dir(const ef_bert_model *m);
+const char *ef_bert_model_vocab_path(const ef_bert_model *m);
+int32_t ef_bert_model_cls_id(const ef_bert_model *m);
+int32_t ef_bert_model_sep_id(const ef_bert_model *m);
+size_t ef_bert_model_weight_bytes(const ef_bert_model *m);
 
 /* ---- Low level: one packed batch ---------------------------------------------------- */
 
@@ -98,10 +81,6 @@ void ef_bert_workspace_free(ef_bert_workspace *ws);
 ef_code ef_bert_forward(const ef_bert_model *m, ef_bert_workspace *ws, const int32_t *ids,
                         const int *lens, int B, float *all_hidden, float *layer_sum,
                         uint64_t sum_mask, ef_error *err);
-
-/* Naive triple-loop version of the same forward pass (oracle for tests; slow). */
-ef_code ef_bert_forward_naive(const ef_bert_model *m, const int32_t *ids, int T, float *all_hidden,
-                              ef_error *err);
 
 /* ---- High level: texts of word-pieces -> per word-piece features --------------------- */
 

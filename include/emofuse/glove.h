@@ -101,7 +101,8 @@ int64_t ef_glove_find(const ef_glove *g, const char *word, size_t len);
 ef_code ef_glove_embed_text(const ef_glove *g, const char *text, float **rows, int64_t *T, int *n_missing,
                             ef_error *err);
 
-/* The hash used by the index (FNV-1a 64-bit), exposed for tests and tools. */
+/* The hash of a word's bytes that places it in the index (FNV-1a 64-bit, see
+ * src/text/glove_index.c for its starting basis): part of the index file format. */
 uint64_t ef_glove_hash(const char *s, size_t len);
 
 #ifdef __cplusplus

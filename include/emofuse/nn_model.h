@@ -186,7 +186,7 @@ typedef struct {
     void *on_epoch_ctx;
     /* pt (ef, lf): the frozen branches' outputs are computed once and the fusion layers
      * train on that cache (same numbers, far less time); 1 runs the branches every step
-     * instead (for tests and benchmarks). */
+     * instead (what a frozen-branch loop without a cache costs: the benchmarks compare both). */
     int no_pt_cache;
     /* Threads for this one training (0 or 1: the caller's thread only). With more, each
      * step's rows are cut into fixed chunks spread over a pool, BLAS runs single-threaded
@@ -207,7 +207,8 @@ ef_train_options ef_train_defaults(ef_system sys, ef_strategy s);
 ef_code ef_train(ef_model *m, const ef_dataset *d, const ef_train_options *opt, double *final_loss,
                  ef_error *err);
 
-/* One optimisation step on one batch (exposed for tests): forward, class-weighted loss,
+/* One optimisation step on one batch, for callers that run their own loop (tests,
+ * bench_big_store's streaming from a store larger than RAM): forward, class-weighted loss,
  * backward, finiteness checks, Adam update (nn_optim.h: tf.keras Adam, learning rate
  * lr * min(1, t / warmup_steps) at 1-based step t). The state holds Adam's moments for
  * the model's trainable set at creation (call ef_model_set_strategy first). */

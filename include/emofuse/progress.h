@@ -24,8 +24,11 @@ void ef_progress_finish(ef_progress *p);
  * finished). A second SIGINT kills the process at once. */
 void ef_interrupt_install(void);
 bool ef_interrupted(void);
-void ef_interrupt_request(void); /* for tests */
-void ef_interrupt_clear(void);   /* for tests and for reusing a process after an interruption */
+/* What SIGINT does, from code (a GUI's Cancel button, a watchdog): long loops stop at
+ * their next check. ef_interrupt_clear() lowers the flag again, so that a process can go
+ * on with new work after an interruption. */
+void ef_interrupt_request(void);
+void ef_interrupt_clear(void);
 
 /* Wall-clock seconds from a monotonic clock. */
 double ef_now(void);

@@ -107,17 +107,17 @@ int cmd_embed(int argc, char **argv)
     int32_t *ids = NULL;
     ef_st_writer *w = NULL;
     int rc = 1;
-    if (ef_bert_load(&m, model_dir, &err) || ef_vocab_load(&vocab, m->vocab_path, &err) ||
+    if (ef_bert_load(&m, model_dir, &err) || ef_vocab_load(&vocab, ef_bert_model_vocab_path(m), &err) ||
         ef_tokenizer_create(&tok, vocab, &err))
         goto done;
-    if (ef_vocab_size(vocab) != m->cfg.vocab_size) {
-        ef_fail(&err, EF_ERR_FORMAT, "%s: vocabulary size %d differs from the model's %d", m->vocab_path,
-                (int)ef_vocab_size(vocab), m->cfg.vocab_size);
+    if (ef_vocab_size(vocab) != ef_bert_model_config(m)->vocab_size) {
+        ef_fail(&err, EF_ERR_FORMAT, "%s: vocabulary size %d differs from the model's %d", ef_bert_model_vocab_path(m),
+                (int)ef_vocab_size(vocab), ef_bert_model_config(m)->vocab_size);
         goto done;
     }
     double t1 = now_s();
     if (ef_tokenizer_encode(tok, text, strlen(text), 0, &pieces, &err)) goto done;
-    int n = (int)pieces.count, C = m->cfg.hidden, L = m->cfg.n_layers;
+    int n = (int)pieces.count, C = ef_bert_model_config(m)->hidden, L = ef_bert_model_config(m)->n_layers;
     int rows = ef_bert_feat_rows(m, &o, n);
     int T = ef_bert_feat_rows(m, &(ef_bert_feat_opts){.truncate = o.truncate, .keep_special = 1}, n);
     emb = malloc(((size_t)rows + 1) * C * sizeof(float));
@@ -126,9 +126,9 @@ int cmd_embed(int argc, char **argv)
         ef_fail(&err, EF_ERR_NOMEM, "embed: out of memory");
         goto done;
     }
-    ids[0] = m->cls_id;
+    ids[0] = ef_bert_model_cls_id(m);
     memcpy(ids + 1, pieces.id, (size_t)(T - 2) * sizeof(int32_t));
-    ids[T - 1] = m->sep_id;
+    ids[T - 1] = ef_bert_model_sep_id(m);
     const int32_t *pp[1] = {pieces.id};
     float *outs[1] = {emb};
     if (ef_bert_features(m, &o, 1, pp, &n, outs, &err)) goto done;

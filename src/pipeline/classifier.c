@@ -31,9 +31,9 @@ static ef_code load_bert(ef_classifier *c, const ef_pipeline_text_source *src, c
         return ef_fail(err, EF_ERR_ARG, "%s: trained on BERT features; give the BERT folder (bert_folder)",
                        model_path);
     ef_code rc = ef_bert_load(&c->bert, dir, err);
-    if (!rc) rc = ef_vocab_load(&c->vocab, c->bert->vocab_path, err);
+    if (!rc) rc = ef_vocab_load(&c->vocab, ef_bert_model_vocab_path(c->bert), err);
     if (rc) return rc;
-    const ef_bert_config *bc = &c->bert->cfg;
+    const ef_bert_config *bc = ef_bert_model_config(c->bert);
     if (bc->hidden != c->cfg.text.input_dim)
         return ef_fail(err, EF_ERR_ARG, "%s: hidden size %d, but %s was trained on %d-dimensional BERT features", dir,
                        bc->hidden, model_path, c->cfg.text.input_dim);

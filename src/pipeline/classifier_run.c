@@ -69,7 +69,7 @@ static void glove_item(void *ctx, int64_t i, int thread)
 static void bert_all(batch_ctx *b, int64_t n)
 {
     const ef_classifier *c = b->c;
-    int C = c->bert->cfg.hidden;
+    int C = ef_bert_model_config(c->bert)->hidden;
     ef_tokenizer *tok = NULL;
     ef_token_ids *ids = calloc((size_t)n, sizeof *ids);
     const int32_t **pieces = calloc((size_t)n, sizeof *pieces);

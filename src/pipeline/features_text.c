@@ -36,7 +36,7 @@ static void extract_bert(void *ctx, const int64_t *items, int n, int thread, flo
 {
     (void)thread;
     text_ctx *c = ctx;
-    int C = c->bert->cfg.hidden;
+    int C = ef_bert_model_config(c->bert)->hidden;
     ef_tokenizer *tok = NULL;
     ef_token_ids *ids = calloc((size_t)n, sizeof *ids);
     const int32_t **pieces = calloc((size_t)n, sizeof *pieces);
@@ -119,9 +119,9 @@ static char *bert_config(const char *model, const ef_bert_model *b, const ef_ber
     if (!o) return NULL;
     json_object_object_add(o, "extractor", json_object_new_string("emofuse-bert-1"));
     json_object_object_add(o, "model", json_object_new_string(model));
-    json_object_object_add(o, "layers", json_object_new_int(b->cfg.n_layers));
-    json_object_object_add(o, "hidden", json_object_new_int(b->cfg.hidden));
-    json_object_object_add(o, "vocab", json_object_new_int(b->cfg.vocab_size));
+    json_object_object_add(o, "layers", json_object_new_int(ef_bert_model_config(b)->n_layers));
+    json_object_object_add(o, "hidden", json_object_new_int(ef_bert_model_config(b)->hidden));
+    json_object_object_add(o, "vocab", json_object_new_int(ef_bert_model_config(b)->vocab_size));
     json_object_object_add(o, "layer_first", json_object_new_int(bo->layer_first));
     json_object_object_add(o, "layer_count", json_object_new_int(bo->layer_count));
     json_object_object_add(o, "mean", json_object_new_int(bo->mean));
@@ -177,7 +177,7 @@ ef_code ef_pipeline_text_features(ef_pipeline_feature_report *report, const char
     int dim = 0;
     if (tp->bert_model) {
         rc = ef_bert_load(&bert, tp->bert_model, err);
-        if (!rc) rc = ef_vocab_load(&vocab, bert->vocab_path, err);
+        if (!rc) rc = ef_vocab_load(&vocab, ef_bert_model_vocab_path(bert), err);
         /* Zero texts: only checks that the model has the requested layers, so a bad
          * --layers is one error now instead of one failure per utterance. */
         if (!rc && (rc = ef_bert_features(bert, &tp->bert, 0, NULL, NULL, NULL, err)))
@@ -188,7 +188,7 @@ ef_code ef_pipeline_text_features(ef_pipeline_feature_report *report, const char
             ctx.bert = bert;
             ctx.vocab = vocab;
             ctx.bopt.n_threads = o->threads;
-            dim = bert->cfg.hidden;
+            dim = ef_bert_model_config(bert)->hidden;
             config = bert_config(tp->bert_model, bert, &tp->bert, cfg_fnv, voc_fnv);
         }
     } else {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bert_model.h"
 #include "emofuse/bert.h"
 #include "emofuse/parallel.h"
 #include "emofuse/progress.h"

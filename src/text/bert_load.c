@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bert_model.h"
 #include "emofuse/bert.h"
 #include "emofuse/safetensors.h"
 
@@ -312,3 +313,10 @@ fail:
     ef_bert_free(m);
     return rc;
 }
+
+const ef_bert_config *ef_bert_model_config(const ef_bert_model *m) { return &m->cfg; }
+const char *ef_bert_model_dir(const ef_bert_model *m) { return m->dir; }
+const char *ef_bert_model_vocab_path(const ef_bert_model *m) { return m->vocab_path; }
+int32_t ef_bert_model_cls_id(const ef_bert_model *m) { return m->cls_id; }
+int32_t ef_bert_model_sep_id(const ef_bert_model *m) { return m->sep_id; }
+size_t ef_bert_model_weight_bytes(const ef_bert_model *m) { return m->weight_bytes; }

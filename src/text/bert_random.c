@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "emofuse/atomic_file.h"
+#include "bert_model.h"
 #include "emofuse/bert.h"
 #include "emofuse/progress.h"
 #include "emofuse/rng.h"

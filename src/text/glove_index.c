@@ -2,6 +2,7 @@
  * a header check plus one pass over the (N + 1) word offsets; vectors are paged in lazily
  * by the OS as lookups touch them. */
 #include "emofuse/glove.h"
+#include "emofuse/hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,12 +24,10 @@ struct ef_glove {
 
 uint64_t ef_glove_hash(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a 64 offset basis */
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
+    /* FNV-1a 64 (core's ef_fnv1a64) from the basis the index format was written with, one
+     * digit short of the standard 14695981039346656037: built indexes store bucket
+     * positions from it, so it stays (still a well-mixed FNV-1a, just another start). */
+    return ef_fnv1a64(1469598103934665603ull, s, len);
 }
 
 /* a + b <= limit without overflow */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "emofuse/bert.h"
+#include "text/bert_model.h"
 #include "emofuse/safetensors.h"
 #include "testutil.h"
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "emofuse/bert.h"
+#include "text/bert_model.h"
 #include "emofuse/progress.h"
 #include "emofuse/safetensors.h"
 #include "emofuse/tokenizer.h"

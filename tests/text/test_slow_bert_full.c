@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "emofuse/bert.h"
+#include "text/bert_model.h"
 #include "emofuse/safetensors.h"
 #include "testutil.h"
 

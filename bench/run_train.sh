@@ -54,7 +54,8 @@ best() {
   done
   cp "$1.r$b.out" "$1.out"; cp "$1.r$b.err" "$1.err"
 }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
+div3() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.4f", a / b; else print "-" }'; }
 run() { # out-prefix threads command...
   local o=$1 t=$2
   shift 2
@@ -117,7 +118,7 @@ for s in $systems; do
     echo "$s t=$t: PT/CS epoch, branches every step (wall, cpu): emofuse $(r c 1), $(r c 2) (PT $(field "$tmp/$s.$t.c.out" 1) s," \
       "$cs CS $c s); PyTorch padded $(r p 1), $(r p 2); bucketed $(r b 1), $(r b 2)"
     echo "  emofuse PT cache: fill $fill s (cpu $fillc s) once, cached epoch $ep s (cpu $epc s): PT/CS per epoch" \
-      "$(div "$ep" "$c") (cpu $(div "$epc" "$cc")); with the fill amortised over 20 epochs" \
+      "$(div3 "$ep" "$c") (cpu $(div3 "$epc" "$cc")); with the fill amortised over 20 epochs" \
       "$(awk -v f="$fill" -v e="$ep" -v c="$c" 'BEGIN { printf "%.3f", (f / 20 + e) / c }')" \
       "(cpu $(awk -v f="$fillc" -v e="$epc" -v c="$cc" 'BEGIN { printf "%.3f", (f / 20 + e) / c }'))"
   done

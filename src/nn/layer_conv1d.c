@@ -2,7 +2,7 @@
  * padding='same' (left pad pl = (K-1)/2, right pad K/2), forward and backward.
  *
  * Method (profiled on the audio branch, bench/README.md): rows are processed in fixed
- * chunks of CONV_R rows, each chunk one work item of an optional thread pool; the chunks
+ * chunks (128-512 rows by batch size, chunk_len), each chunk one work item of an optional thread pool; the chunks
  * never depend on the thread count, so neither do the results.
  * - Forward, "GEMM then shift-add": Z = X @ Wz^T with Wz (K*OC, C) gives, for every input
  *   row u, its contribution Z[u][k] (OC) to the output row u - k + pl; then
@@ -27,8 +27,16 @@
 #include "emofuse/status.h"
 
 /* Rows per chunk: a weight-gradient GEMM with an inner dimension of 512 keeps its packed
- * column panel in a 1 MB L2 (measured 90 vs 73 GFLOP/s at 2016 rows on AMD EPYC). */
+ * column panel in a 1 MB L2 (measured 90 vs 73 GFLOP/s at 2016 rows on AMD EPYC).
+ * Smaller batches (text: about 560 tokens per 32 utterances) get smaller chunks, so that
+ * a few threads still get even shares (GEMMs of 128 rows still run at 83-97 GFLOP/s).
+ * The chunking depends on N only, never on the thread count. */
 #define CONV_R 512
+
+static int64_t chunk_len(int64_t N)
+{
+    return N >= 4096 ? CONV_R : N >= 1024 ? 256 : 128;
+}
 
 static int64_t round16(int64_t n)
 {
@@ -37,7 +45,14 @@ static int64_t round16(int64_t n)
 
 static int64_t n_chunks(int64_t N)
 {
-    return (N + CONV_R - 1) / CONV_R;
+    return (N + chunk_len(N) - 1) / chunk_len(N);
+}
+
+/* An upper bound of n_chunks(n) for every n <= N (n_chunks is not monotone: 16 chunks
+ * of 256 rows at 4095, 8 of 512 at 4096). */
+static int64_t max_chunks(int64_t N)
+{
+    return (N + CONV_R - 1) / CONV_R + 16;
 }
 
 /* Per-thread scratch: Z (R + K - 1 rows of K*OC), V (R + K - 1 rows of K*C) or the
@@ -53,7 +68,7 @@ int64_t ef_conv1d_workspace_floats(int64_t N, int C, int OC, int K, int threads)
 {
     if (threads < 1) threads = 1;
     int64_t wsz = round16((int64_t)OC * C * K);
-    int64_t parts = n_chunks(N > 0 ? N : 1);
+    int64_t parts = max_chunks(N > 0 ? N : 1);
     return 2 * wsz + threads * thread_floats(C, OC, K) + parts * round16((int64_t)OC * C * K) + parts * round16(OC);
 }
 
@@ -76,7 +91,7 @@ static void carve(conv_job *j, float *work, int threads)
     j->scratch = work + 2 * wsz;
     j->scratch_n = thread_floats(j->C, j->OC, j->K);
     j->pdw = j->scratch + threads * j->scratch_n;
-    j->pdb = j->pdw + n_chunks(j->hi - j->lo) * wsz;
+    j->pdb = j->pdw + max_chunks(j->hi - j->lo) * wsz;
 }
 
 /* Sequence holding row t (offsets ascending; binary search). */
@@ -93,8 +108,9 @@ static int seq_of(const int64_t *offsets, int B, int64_t t)
 
 static void chunk_rows(const conv_job *j, int64_t item, int64_t *r0, int64_t *r1)
 {
-    *r0 = j->lo + item * CONV_R;
-    *r1 = *r0 + CONV_R < j->hi ? *r0 + CONV_R : j->hi;
+    int64_t R = chunk_len(j->hi - j->lo);
+    *r0 = j->lo + item * R;
+    *r1 = *r0 + R < j->hi ? *r0 + R : j->hi;
 }
 
 static inline float bias_of(const conv_job *j, int c)

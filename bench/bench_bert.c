@@ -152,7 +152,7 @@ int main(int argc, char **argv)
             flops += seq_flops(c, n[i] + 2);
         }
         for (int k = 0; k < chunk; k++) outs[k] = malloc(sizeof(float) * (size_t)(max_n > 0 ? max_n : 1) * C);
-        ef_bert_feat_opts o = ef_bert_feat_default_opts();
+        ef_bert_feat_opts o = ef_bert_feat_default_params();
         o.n_threads = threads;
         o.threading = mode;
         double t0 = now_s();

@@ -391,7 +391,7 @@ static int cmd_train(const char *path, const char *mpath, int steps, int batch, 
     data.d.audio_std = sd;
     end_phase(PH_TRAIN);
 
-    ef_model_config cfg = ef_model_config_default(EF_SYS_AUDIO);
+    ef_model_config cfg = ef_model_config_default_params(EF_SYS_AUDIO);
     cfg.audio.input_dim = D;
     ef_model *m = NULL;
     check(ef_model_create(&m, &cfg, &err), &err);
@@ -399,7 +399,7 @@ static int cmd_train(const char *path, const char *mpath, int steps, int batch, 
     ef_rng rng;
     ef_rng_seed(&rng, seed);
     ef_params_init(ef_model_params(m), NULL, &rng);
-    ef_train_options to = ef_train_defaults(EF_SYS_AUDIO, EF_STRAT_CS);
+    ef_train_options to = ef_train_default_params(EF_SYS_AUDIO, EF_STRAT_CS);
     ef_train_state *ts = NULL;
     check(ef_train_state_new(&ts, m, to.lr, to.warmup_steps, &err), &err);
     float cw[16];

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
     uint8_t *mask = malloc((size_t)(N * F));
     int64_t ws = ef_conv1d_workspace_floats(N, F > D ? F : D, F, K, 1);
     float *work = fz(ws);
-    ef_adam_config cfg = ef_adam_defaults();
+    ef_adam_config cfg = ef_adam_default_params();
     cfg.lr = 7e-4f;
     ef_adam opt;
     ef_adam_init(&opt, np, &cfg, NULL);

@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     }
     m_utt = atoll(argv[1]);
     int ns = atoi(argv[2]), seeds = atoi(argv[3]);
-    ef_signif_opts o = ef_signif_default_opts();
+    ef_signif_opts o = ef_signif_default_params();
     o.n_boot = atoi(argv[4]);
     o.n_perm = atoi(argv[5]);
     o.threads = atoi(argv[6]);

@@ -96,7 +96,7 @@ static void length_stats(char *out, size_t cap, const int64_t *v, int64_t n)
 
 static ef_model *make_model(ef_system sys, int Dt, int Da)
 {
-    ef_model_config cfg = ef_model_config_default(sys);
+    ef_model_config cfg = ef_model_config_default_params(sys);
     cfg.text.input_dim = Dt;
     cfg.audio.input_dim = Da;
     ef_model *m;
@@ -216,7 +216,7 @@ int main(int argc, char **argv)
     const char *lpath = argc > 5 && argv[5][0] ? argv[5] : NULL;
     int warmup = argc > 6 ? atoi(argv[6]) : 10;
     int need_text = sys != EF_SYS_AUDIO, need_audio = sys != EF_SYS_TEXT;
-    ef_model_config cfg = ef_model_config_default(sys);
+    ef_model_config cfg = ef_model_config_default_params(sys);
     int Dt = cfg.text.input_dim, Da = cfg.audio.input_dim;
 
     int64_t *tT = calloc((size_t)n, sizeof *tT), *aT = calloc((size_t)n, sizeof *aT);
@@ -273,7 +273,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    ef_train_options o = ef_train_defaults(sys, strat);
+    ef_train_options o = ef_train_default_params(sys, strat);
     o.batch_size = batch;
     o.no_pt_cache = 1; /* the main measurement runs the frozen branches every step */
     /* One training on t threads: the library's pool splits each step's rows, BLAS runs

@@ -21,14 +21,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!text) return 0;
     memcpy(text, data, size);
     text[size] = '\0';
-    ef_model_config c = ef_model_config_default(EF_SYS_EF), before = c;
+    ef_model_config c = ef_model_config_default_params(EF_SYS_EF), before = c;
     if (ef_model_config_from_json(&c, text, "cfg", &err) != EF_OK) {
         fuzz_check_message(err.msg);
         if (strncmp(err.msg, "cfg", 3) != 0 || memcmp(&c, &before, sizeof c) != 0) abort();
     } else {
         if (ef_model_config_validate(&c, &err) != EF_OK) abort();
         char *j = ef_model_config_to_json(&c);
-        ef_model_config d = ef_model_config_default(EF_SYS_TEXT);
+        ef_model_config d = ef_model_config_default_params(EF_SYS_TEXT);
         if (!j || ef_model_config_from_json(&d, j, "round trip", &err) != EF_OK) abort();
         char *j2 = ef_model_config_to_json(&d);
         if (!j2 || strcmp(j, j2) != 0) abort();

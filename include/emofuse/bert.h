@@ -101,7 +101,7 @@ enum {
     EF_BERT_THREADS_SEQUENCES = 2  /* batches in parallel (ef_parallel_for), OpenBLAS single-threaded */
 };
 
-ef_bert_feat_opts ef_bert_feat_default_opts(void);
+ef_bert_feat_opts ef_bert_feat_default_params(void);
 
 /* Number of output rows for a text of n word-pieces (without [CLS]/[SEP]). */
 int ef_bert_feat_rows(const ef_bert_model *m, const ef_bert_feat_opts *o, int n);

@@ -50,7 +50,7 @@ typedef struct {
     FILE *log;                /* progress and one line per finished run; NULL = silent */
 } ef_experiment_opts;
 
-ef_experiment_opts ef_experiment_default_opts(void);
+ef_experiment_opts ef_experiment_default_params(void);
 
 typedef struct {
     int64_t runs_total;       /* runs in the whole grid */

@@ -47,7 +47,7 @@ typedef struct {
 } ef_fetch_opts;
 
 /* Defaults as documented above (callbacks NULL). */
-void ef_fetch_opts_default(ef_fetch_opts *o);
+void ef_fetch_default_params(ef_fetch_opts *o);
 
 typedef struct {
     int64_t bytes;              /* final size of the file */

@@ -65,7 +65,7 @@ typedef struct {
     float bn_eps;           /* 1e-3 (Keras) */
 } ef_model_config;
 
-ef_model_config ef_model_config_default(ef_system system);
+ef_model_config ef_model_config_default_params(ef_system system);
 /* Range checks (sizes >= 1, kernels <= 64, rates in [0,1), ...). */
 ef_code ef_model_config_validate(const ef_model_config *cfg, ef_error *err);
 /* Override the fields present in a JSON object (same layout as ef_model_config_to_json);
@@ -197,7 +197,7 @@ typedef struct {
 } ef_train_options;
 
 /* Defaults of the paper for a system and strategy. */
-ef_train_options ef_train_defaults(ef_system sys, ef_strategy s);
+ef_train_options ef_train_default_params(ef_system sys, ef_strategy s);
 
 /* Train in place. Initialisation from opt->seed: cs initialises every tensor, pt/ws only
  * "fusion.*" (branches must have been copied in before). Epochs shuffle the utterances,

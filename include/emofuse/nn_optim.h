@@ -28,7 +28,7 @@ typedef struct {
     int warmup_steps; /* 40; 0 = no warm-up */
 } ef_adam_config;
 
-ef_adam_config ef_adam_defaults(void);
+ef_adam_config ef_adam_default_params(void);
 
 typedef struct {
     ef_adam_config cfg;

@@ -50,7 +50,7 @@ typedef struct {
 } ef_pipeline_feature_opts;
 
 /* threads 0, shard 1 of 1, progress and log NULL. */
-ef_pipeline_feature_opts ef_pipeline_feature_default_opts(void);
+ef_pipeline_feature_opts ef_pipeline_feature_default_params(void);
 
 /* EF_ERR_ARG unless 1 <= index <= count. */
 ef_code ef_pipeline_shard_check(int index, int count, ef_error *err);
@@ -90,7 +90,7 @@ typedef struct {
     int bert_batch;          /* BERT: texts per encoder call (256), packed into large GEMMs */
 } ef_pipeline_text_params;
 
-/* column "transcript", no model, ef_bert_feat_default_opts(), bert_batch 256. */
+/* column "transcript", no model, ef_bert_feat_default_params(), bert_batch 256. */
 ef_pipeline_text_params ef_pipeline_text_default_params(void);
 
 /* BERT word-piece features (kind "bert", D = the model's hidden size) or GloVe word

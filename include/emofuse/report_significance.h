@@ -33,7 +33,7 @@ typedef struct {
     int threads;          /* 0 = all cores; the results do not depend on it */
 } ef_signif_opts;
 
-ef_signif_opts ef_signif_default_opts(void);
+ef_signif_opts ef_signif_default_params(void);
 
 /* One system (a Table 1 row). seeds ascending; avrec/avauc per seed (fractions). */
 typedef struct {

@@ -44,7 +44,7 @@ int cmd_embed(int argc, char **argv)
 {
     const char *model_dir = NULL, *text = NULL, *out_path = NULL, *layers = NULL;
     int all_layers = 0;
-    ef_bert_feat_opts o = ef_bert_feat_default_opts();
+    ef_bert_feat_opts o = ef_bert_feat_default_params();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         long v;

@@ -57,7 +57,7 @@ int cmd_experiment(int argc, char **argv)
     const char *sets[256];
     int n_sets = 0;
     bool print_config = false, quiet = false;
-    ef_experiment_opts o = ef_experiment_default_opts();
+    ef_experiment_opts o = ef_experiment_default_params();
     static const struct option opts[] = {
         {"preset", required_argument, 0, 'P'},       {"set", required_argument, 0, 'S'},
         {"out", required_argument, 0, 'o'},          {"jobs", required_argument, 0, 'j'},

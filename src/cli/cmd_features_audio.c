@@ -41,7 +41,7 @@ static void usage(FILE *out, const ef_lld_params *d)
 int cmd_features_audio(int argc, char **argv)
 {
     ef_lld_params p = ef_lld_default_params();
-    ef_pipeline_feature_opts o = ef_pipeline_feature_default_opts();
+    ef_pipeline_feature_opts o = ef_pipeline_feature_default_params();
     const char *manifest_path = NULL, *out = NULL;
     long threads = 0, lv;
     int quiet = 0;

@@ -41,7 +41,7 @@ int cmd_features_text(int argc, char **argv)
 {
     const char *manifest_path = NULL, *out = NULL;
     ef_pipeline_text_params tp = ef_pipeline_text_default_params();
-    ef_pipeline_feature_opts o = ef_pipeline_feature_default_opts();
+    ef_pipeline_feature_opts o = ef_pipeline_feature_default_params();
     long threads = 0, batch = tp.bert_batch;
     int quiet = 0;
     static const struct option opts[] = {

@@ -95,7 +95,7 @@ static void on_log(void *vctx, const char *msg)
 static int cmd_fetch(int argc, char **argv)
 {
     ef_fetch_opts o;
-    ef_fetch_opts_default(&o);
+    ef_fetch_default_params(&o);
     const char *repo = NULL, *dir = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -212,7 +212,7 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "warning: %s: no training utterance of class %s: the model will never learn it\n",
                     a.train_ids, ef_emotion4_names[k]);
 
-    ef_model_config cfg = ef_model_config_default(sys);
+    ef_model_config cfg = ef_model_config_default_params(sys);
     if (a.config && (rc = ef_model_config_load(&cfg, a.config, &err)) != EF_OK) goto out;
     if (a.config && cfg.n_classes != 4) {
         rc = ef_fail(&err, EF_ERR_FORMAT, "%s: n_classes is %d, but training uses the 4 emotion classes (angry, "
@@ -258,7 +258,7 @@ int cmd_train(int argc, char **argv)
     ef_dataset d = data.d;
     d.audio_mean = mean;
     d.audio_std = std;
-    ef_train_options o = ef_train_defaults(sys, strat);
+    ef_train_options o = ef_train_default_params(sys, strat);
     o.epochs = (int)a.epochs;
     o.batch_size = (int)a.batch;
     o.seed = (uint64_t)a.seed;

@@ -33,7 +33,7 @@ ef_code exp_prepare_features(const ef_experiment *x, const char *out, FILE *log,
     snprintf(path, sizeof path, "%s/manifest.csv", out);
     ef_manifest *m = NULL;
     if (!rc) rc = ef_manifest_load(&m, path, err);
-    ef_pipeline_feature_opts fo = ef_pipeline_feature_default_opts();
+    ef_pipeline_feature_opts fo = ef_pipeline_feature_default_params();
     fo.progress = log;
     fo.log = log;
     ef_pipeline_feature_report rep;

@@ -331,7 +331,7 @@ ef_code exp_run_one(const exp_plan *p, const exp_run *r, exp_run_result *res, ef
         ef_dataset d = train.d;
         d.audio_mean = mean;
         d.audio_std = std;
-        ef_train_options t = ef_train_defaults(r->sys.sys, r->sys.strat);
+        ef_train_options t = ef_train_default_params(r->sys.sys, r->sys.strat);
         t.epochs = exp_epochs(p->x, r->sys.name);
         t.batch_size = exp_int(p->x, "batch_size");
         t.seed = (uint64_t)r->seed;

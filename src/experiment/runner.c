@@ -14,7 +14,7 @@
 #include "emofuse/progress.h"
 #include "experiment/internal.h"
 
-ef_experiment_opts ef_experiment_default_opts(void)
+ef_experiment_opts ef_experiment_default_params(void)
 {
     return (ef_experiment_opts){.jobs = 0, .shard_index = 1, .shard_count = 1, .log = NULL};
 }

@@ -445,7 +445,7 @@ ef_code ef_experiment_validate(const ef_experiment *x, ef_error *err)
         if (json_object_get_int(rv) < (strcmp(rk, "seed") ? 1 : 0))
             return ef_fail(err, EF_ERR_ARG, "report.%s must be at least %d", rk, strcmp(rk, "seed") ? 1 : 0);
     }
-    ef_model_config cfg = ef_model_config_default(EF_SYS_EF);
+    ef_model_config cfg = ef_model_config_default_params(EF_SYS_EF);
     rc = ef_model_config_from_json(&cfg, exp_model_json(x), "setting 'model'", err);
     if (rc) return rc;
     const char *sel = exp_str(x, "select_epochs");

@@ -150,7 +150,7 @@ ef_code exp_significance(const exp_plan *p, ef_table1_row *rows, int n_rows, con
     for (int i = 0; i < n_rows; i++)
         sys[i] = (ef_signif_system){rows[i].system, sv[i].n, sv[i].seeds, sv[i].avrec, sv[i].avauc,
                                     rows[i].median_seed, compared(p, rows[i].system)};
-    ef_signif_opts o = ef_signif_default_opts();
+    ef_signif_opts o = ef_signif_default_params();
     o.n_boot = exp_report_int(p->x, "bootstrap", o.n_boot);
     o.n_perm = exp_report_int(p->x, "permutations", o.n_perm);
     o.seed = (uint64_t)exp_report_int(p->x, "seed", (int)o.seed);

@@ -47,7 +47,7 @@ static int scaled(int v, double f)
 ef_code exp_model_config(const ef_experiment *x, const exp_system *s, const char *variant, int text_dim,
                          int audio_dim, ef_model_config *cfg, ef_error *err)
 {
-    *cfg = ef_model_config_default(s->sys);
+    *cfg = ef_model_config_default_params(s->sys);
     ef_code rc = ef_model_config_from_json(cfg, exp_model_json(x), "experiment setting 'model'", err);
     if (rc) return rc;
     cfg->system = s->sys;

@@ -6,7 +6,7 @@
 
 #include "emofuse/nn_optim.h"
 
-ef_adam_config ef_adam_defaults(void)
+ef_adam_config ef_adam_default_params(void)
 {
     ef_adam_config c = {1e-3f, 0.9f, 0.999f, 1e-7f, 40};
     return c;

@@ -52,7 +52,7 @@ int ef_strategy_parse(const char *s, ef_strategy *out)
 /* Figure 1's sizes did not survive in the paper text; these keep every stated number
  * (768 -> 128 in L_T1, 232-d early-fusion embedding, 128 hidden units, 4 classes): the
  * text branch stays 128 wide, the audio branch gets the remaining 232 - 128 = 104. */
-ef_model_config ef_model_config_default(ef_system system)
+ef_model_config ef_model_config_default_params(ef_system system)
 {
     ef_model_config c;
     memset(&c, 0, sizeof c);

@@ -157,7 +157,7 @@ ef_code ef_model_load(ef_model **out, ef_model_meta *meta, const char *path, ef_
         rc = ef_fail(err, EF_ERR_FORMAT, "%s: metadata 'emofuse.config' is missing", path);
         goto fail;
     }
-    ef_model_config cfg = ef_model_config_default(EF_SYS_TEXT);
+    ef_model_config cfg = ef_model_config_default_params(EF_SYS_TEXT);
     char what[1100];
     snprintf(what, sizeof what, "%s: emofuse.config", path);
     if ((rc = ef_model_config_from_json(&cfg, cjson, what, err)) != EF_OK) goto fail;

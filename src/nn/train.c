@@ -22,7 +22,7 @@ struct ef_train_state {
     int cap_B;
 };
 
-ef_train_options ef_train_defaults(ef_system sys, ef_strategy s)
+ef_train_options ef_train_default_params(ef_system sys, ef_strategy s)
 {
     ef_train_options o;
     memset(&o, 0, sizeof o);
@@ -63,7 +63,7 @@ ef_code ef_train_state_new(ef_train_state **out, ef_model *m, float lr, int warm
         s->block_off[s->nblocks] = p->t[i].offset + p->t[i].numel;
     }
     if (s->nblocks == 0) s->block_off[0] = 0;
-    ef_adam_config ac = ef_adam_defaults();
+    ef_adam_config ac = ef_adam_default_params();
     ac.lr = lr;
     ac.warmup_steps = warmup_steps;
     ef_code rc = ef_adam_init(&s->opt, p->n_params, &ac, err);

@@ -5,7 +5,7 @@
 
 #include "pipeline/features_internal.h"
 
-ef_pipeline_feature_opts ef_pipeline_feature_default_opts(void)
+ef_pipeline_feature_opts ef_pipeline_feature_default_params(void)
 {
     return (ef_pipeline_feature_opts){.threads = 0, .shard_index = 1, .shard_count = 1, .progress = NULL,
                                       .log = NULL};

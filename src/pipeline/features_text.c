@@ -27,7 +27,7 @@ typedef struct {
 ef_pipeline_text_params ef_pipeline_text_default_params(void)
 {
     return (ef_pipeline_text_params){.column = "transcript", .bert_model = NULL, .glove = NULL,
-                                     .bert = ef_bert_feat_default_opts(), .bert_batch = 256};
+                                     .bert = ef_bert_feat_default_params(), .bert_batch = 256};
 }
 
 /* BERT: one call embeds a whole batch of texts, so the encoder packs them into large GEMMs. */

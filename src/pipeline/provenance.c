@@ -131,7 +131,7 @@ ef_code ef_pipeline_text_source_of(const char *config, ef_pipeline_text_source *
                                    ef_error *err)
 {
     memset(s, 0, sizeof *s);
-    s->bert = ef_bert_feat_default_opts();
+    s->bert = ef_bert_feat_default_params();
     s->layers = s->hidden = s->vocab = -1;
     if (!config) return EF_OK;
     json_object *o = json_tokener_parse(config);

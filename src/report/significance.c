@@ -12,7 +12,7 @@
 #include "emofuse/parallel.h"
 #include "emofuse/report_significance.h"
 
-ef_signif_opts ef_signif_default_opts(void)
+ef_signif_opts ef_signif_default_params(void)
 {
     return (ef_signif_opts){.n_boot = 1000, .n_perm = 1000, .seed = 1, .level = 0.95, .alpha = 0.05, .threads = 0};
 }
@@ -237,7 +237,7 @@ ef_code ef_significance(ef_signif_result *res, const ef_signif_system *sys, int 
                         const ef_signif_opts *opts, ef_scores_loader load, void *ctx, ef_error *err)
 {
     memset(res, 0, sizeof *res);
-    res->opts = opts ? *opts : ef_signif_default_opts();
+    res->opts = opts ? *opts : ef_signif_default_params();
     res->n_systems = n;
     res->K = K;
     int nc = 0;

@@ -20,7 +20,7 @@
 #include "emofuse/parallel.h"
 #include "emofuse/progress.h"
 
-ef_bert_feat_opts ef_bert_feat_default_opts(void)
+ef_bert_feat_opts ef_bert_feat_default_params(void)
 {
     return (ef_bert_feat_opts){.layer_first = -1,
                                .layer_count = 4,

@@ -27,7 +27,7 @@
 
 const char *const ef_fetch_bert_files[3] = {"config.json", "vocab.txt", "model.safetensors"};
 
-void ef_fetch_opts_default(ef_fetch_opts *o)
+void ef_fetch_default_params(ef_fetch_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->retries = 5;
@@ -467,7 +467,7 @@ ef_code ef_fetch_url(const char *url, const char *dest, const char *expected_hex
     pthread_once(&curl_once, curl_init_once);
     ef_fetch_opts dflt;
     if (!opts) {
-        ef_fetch_opts_default(&dflt);
+        ef_fetch_default_params(&dflt);
         opts = &dflt;
     }
     ef_fetch_result rbuf;
@@ -608,7 +608,7 @@ ef_code ef_fetch_repo_files(const char *repo, const char *const *files, int n_fi
 {
     ef_fetch_opts dflt;
     if (!opts) {
-        ef_fetch_opts_default(&dflt);
+        ef_fetch_default_params(&dflt);
         opts = &dflt;
     }
     const char *endpoint = opts->endpoint;

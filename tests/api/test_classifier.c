@@ -58,7 +58,7 @@ static void make_audio(const char *dir)
 static void make_model(const char *path, const char *bert_dir, int with_provenance)
 {
     ef_error err = {0};
-    ef_model_config cfg = ef_model_config_default(EF_SYS_EF);
+    ef_model_config cfg = ef_model_config_default_params(EF_SYS_EF);
     cfg.text.input_dim = 32;
     ef_model *m = NULL;
     CHECK(ef_model_create(&m, &cfg, &err) == EF_OK);

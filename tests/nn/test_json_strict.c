@@ -73,7 +73,7 @@ int main(void)
     FILE *f = fopen(path, "w");
     fputs("{\"system\": \"audio\",\n \"system\": \"text\"}\n", f);
     fclose(f);
-    ef_model_config cfg = ef_model_config_default(EF_SYS_AUDIO);
+    ef_model_config cfg = ef_model_config_default_params(EF_SYS_AUDIO);
     CHECK(ef_model_config_load(&cfg, path, &err) == EF_ERR_FORMAT);
     CHECK_MSG(strstr(err.msg, path) == err.msg && strstr(err.msg, ":2:2: duplicate key \"system\""), "%s", err.msg);
     CHECK(ef_model_config_from_json(&cfg, "{\"system\": \"audio\"} trailing", "cfg", &err) == EF_ERR_FORMAT &&

@@ -216,7 +216,7 @@ static void test_adam(void)
         char nm[32];
         snprintf(nm, sizeof nm, "adam.params_w%d", W);
         float *ref = getf(nm, STEPS * NP);
-        ef_adam_config cfg = ef_adam_defaults();
+        ef_adam_config cfg = ef_adam_default_params();
         cfg.lr = 0.01f;
         cfg.warmup_steps = W;
         ef_adam opt;
@@ -235,7 +235,7 @@ static void test_adam(void)
         ef_adam_free(&opt);
         free(ref);
     }
-    ef_adam_config d = ef_adam_defaults();
+    ef_adam_config d = ef_adam_default_params();
     CHECK(d.lr == 1e-3f && d.beta1 == 0.9f && d.beta2 == 0.999f && d.eps == 1e-7f && d.warmup_steps == 40);
     CHECK(fabsf(ef_adam_lr_at(&d, 1) - 1e-3f / 40) < 1e-12f);
     CHECK(fabsf(ef_adam_lr_at(&d, 20) - 0.5e-3f) < 1e-12f);

@@ -8,7 +8,7 @@
 
 int main(void)
 {
-    ef_model_config c = ef_model_config_default(EF_SYS_EF);
+    ef_model_config c = ef_model_config_default_params(EF_SYS_EF);
     ef_error err;
     CHECK(c.text.dense_units == 128 && c.text.conv2_filters + c.audio.conv2_filters == 232);
     CHECK(c.fusion_hidden == 128 && c.n_classes == 4 && c.audio.dropout == 0.5f && c.text.dropout == 0.0f);
@@ -20,7 +20,7 @@ int main(void)
     CHECK(c.audio.conv1_kernel == 5); /* untouched */
 
     char *j = ef_model_config_to_json(&c);
-    ef_model_config d = ef_model_config_default(EF_SYS_TEXT);
+    ef_model_config d = ef_model_config_default_params(EF_SYS_TEXT);
     CHECK(ef_model_config_from_json(&d, j, "round trip", &err) == EF_OK);
     char *j2 = ef_model_config_to_json(&d);
     CHECK(strcmp(j, j2) == 0 && d.audio.dropout == c.audio.dropout && d.bn_momentum == c.bn_momentum &&
@@ -42,7 +42,7 @@ int main(void)
         {"{\"n_classes\": 4,", "invalid JSON"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ef_model_config e = ef_model_config_default(EF_SYS_EF);
+        ef_model_config e = ef_model_config_default_params(EF_SYS_EF);
         ef_code rc = ef_model_config_from_json(&e, bad[i].json, "cfg.json", &err);
         CHECK_MSG(rc != EF_OK && strstr(err.msg, bad[i].needle) && strstr(err.msg, "cfg.json"), "%s -> %s",
                   bad[i].json, rc == EF_OK ? "accepted" : err.msg);

@@ -22,7 +22,7 @@ static float text_x[7 * 5], audio_x[14 * 3];
 
 static ef_model_config tiny(ef_system sys)
 {
-    ef_model_config c = ef_model_config_default(sys);
+    ef_model_config c = ef_model_config_default_params(sys);
     c.text.input_dim = 5;
     c.text.dense_units = 4;
     c.text.conv1_filters = 3;

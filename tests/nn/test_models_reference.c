@@ -41,7 +41,7 @@ static void run_case(const char *system, const char *strategy, const ef_st_file 
 {
     char path[4200];
     ef_error err;
-    ef_model_config cfg = ef_model_config_default(EF_SYS_TEXT);
+    ef_model_config cfg = ef_model_config_default_params(EF_SYS_TEXT);
     CHECK(ef_system_parse(system, &cfg.system) == 0);
     CHECK(ef_model_config_from_json(&cfg, cfg_json, "inputs config", &err) == EF_OK);
     ef_model *m;

@@ -278,7 +278,7 @@ static float *train(const float *x, const int32_t *y, const float *cw, uint64_t 
     init_params(params, seed);
     ef_rng rng;
     ef_rng_seed(&rng, seed + 1);
-    ef_adam_config cfg = ef_adam_defaults();
+    ef_adam_config cfg = ef_adam_default_params();
     cfg.warmup_steps = 2;
     ef_adam opt;
     EF_ASSERT(ef_adam_init(&opt, NPARAMS, &cfg, NULL) == EF_OK);

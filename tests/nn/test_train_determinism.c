@@ -26,7 +26,7 @@ static float amean[DA], astd[DA];
 
 static ef_model_config small(ef_system sys)
 {
-    ef_model_config c = ef_model_config_default(sys);
+    ef_model_config c = ef_model_config_default_params(sys);
     c.text.input_dim = DT;
     c.text.dense_units = 6;
     c.text.conv1_filters = 5;
@@ -53,7 +53,7 @@ static ef_model *train(ef_system sys, ef_strategy s, uint64_t seed, const ef_mod
     CHECK(ef_model_create(&m, &c, &err) == EF_OK);
     if (tm) CHECK_MSG(ef_model_copy_branch(m, tm, "text", &err) == EF_OK, "%s", err.msg);
     if (am) CHECK_MSG(ef_model_copy_branch(m, am, "audio", &err) == EF_OK, "%s", err.msg);
-    ef_train_options o = ef_train_defaults(sys, s);
+    ef_train_options o = ef_train_default_params(sys, s);
     o.epochs = 3;
     o.batch_size = 8;
     o.seed = seed;
@@ -75,7 +75,7 @@ static ef_model *train_pt(ef_system sys, const ef_model *tm, const ef_model *am,
     CHECK(ef_model_create(&m, &c, &err) == EF_OK);
     CHECK(ef_model_copy_branch(m, tm, "text", &err) == EF_OK);
     CHECK(ef_model_copy_branch(m, am, "audio", &err) == EF_OK);
-    ef_train_options o = ef_train_defaults(sys, EF_STRAT_PT);
+    ef_train_options o = ef_train_default_params(sys, EF_STRAT_PT);
     o.epochs = 3;
     o.batch_size = 8;
     o.seed = 5;
@@ -118,7 +118,7 @@ static void check_threads(void)
             ef_model_config c = small((ef_system)sys);
             ef_error err;
             CHECK(ef_model_create(&ms[t], &c, &err) == EF_OK);
-            ef_train_options o = ef_train_defaults((ef_system)sys, EF_STRAT_CS);
+            ef_train_options o = ef_train_default_params((ef_system)sys, EF_STRAT_CS);
             o.epochs = 3;
             o.batch_size = N_UTT;
             o.seed = 9;
@@ -336,7 +336,7 @@ static void check_nan_stop(void)
     CHECK(ef_model_create(&m, &c, &err) == EF_OK);
     float keep = audio_rows[3][2];
     audio_rows[3][2] = NAN;
-    ef_train_options o = ef_train_defaults(EF_SYS_AUDIO, EF_STRAT_CS);
+    ef_train_options o = ef_train_default_params(EF_SYS_AUDIO, EF_STRAT_CS);
     o.epochs = 1;
     o.batch_size = N_UTT; /* one step: the NaN is in step 1 */
     ef_dataset d = dataset();

@@ -115,7 +115,7 @@ static void test_marks_and_threads(void)
         sys[d] = (ef_signif_system){names[d], NSEED, seeds_[d], rec_[d], auc_[d], 4, true};
     }
     ctx_t ctx = {{0, 1, 2, 3}, -1, 0};
-    ef_signif_opts o = ef_signif_default_opts();
+    ef_signif_opts o = ef_signif_default_params();
     o.n_boot = 300;
     o.n_perm = 199;
     ef_signif_result r1, r2;
@@ -211,7 +211,7 @@ static void test_pairing_and_seeds(void)
         sys[d] = (ef_signif_system){names[d], NSEED, seeds_[data], rec_[data], auc_[data], 1, true};
     }
     ctx_t ctx = {{0, 2, 3, 0}, -1, 0};
-    ef_signif_opts o = ef_signif_default_opts();
+    ef_signif_opts o = ef_signif_default_params();
     o.n_boot = 50;
     o.n_perm = 199;
     ef_signif_result r;

@@ -160,7 +160,7 @@ static void test_windows(const ef_bert_model *m)
     int L = m->cfg.n_layers, C = m->cfg.hidden;
     const ef_st_tensor *p = get("long.pieces");
     int n = (int)p->shape[0];
-    ef_bert_feat_opts o = ef_bert_feat_default_opts();
+    ef_bert_feat_opts o = ef_bert_feat_default_params();
     float *hs = malloc((size_t)(L + 1) * (n + 2) * C * sizeof(float));
     int T = 0;
     ef_error err = {0};
@@ -179,7 +179,7 @@ static void test_windows(const ef_bert_model *m)
     CHECK(ef_test_close("long text features (stride 20, layers 1+2)", f, get("long.features_s20_l1n2")->data,
                         (size_t)n * C, 2 * ATOL, RTOL));
     /* Corpus path with windows and [CLS]/[SEP] rows: sum of all states of long.hidden. */
-    o = ef_bert_feat_default_opts();
+    o = ef_bert_feat_default_params();
     o.keep_special = 1;
     o.batch_tokens = 100; /* one window per batch */
     CHECK(ef_bert_feat_rows(m, &o, n) == n + 2);
@@ -193,7 +193,7 @@ static void test_windows(const ef_bert_model *m)
     free(fk);
     free(want);
     /* Truncation keeps the first P-2 pieces: the states of one window of them. */
-    o = ef_bert_feat_default_opts();
+    o = ef_bert_feat_default_params();
     o.truncate = 1;
     CHECK(ef_bert_feat_rows(m, &o, n) == 62);
     CHECK_MSG(ef_bert_hidden_states(m, &o, p->data, n, hs, &T, &err) == EF_OK, "%s", err.msg);
@@ -230,7 +230,7 @@ static void test_features_api(const ef_bert_model *m)
         out[s] = malloc((size_t)(n[s] + 2) * C * sizeof(float));
     }
     for (int mode = 0; mode < 8; mode++) {
-        ef_bert_feat_opts o = ef_bert_feat_default_opts();
+        ef_bert_feat_opts o = ef_bert_feat_default_params();
         o.threading = (mode & 1) ? EF_BERT_THREADS_BLAS : EF_BERT_THREADS_SEQUENCES;
         o.n_threads = (mode & 2) ? 1 : 2;
         o.batch_tokens = (mode & 4) ? 70 : 1024;
@@ -257,7 +257,7 @@ static void test_features_api(const ef_bert_model *m)
             free(want);
         }
     }
-    ef_bert_feat_opts o = ef_bert_feat_default_opts();
+    ef_bert_feat_opts o = ef_bert_feat_default_params();
     o.layer_first = 2;
     o.layer_count = 2;
     ef_error err = {0};

@@ -172,7 +172,7 @@ static void check_features(const ef_bert_model *m)
     const int32_t pieces[] = {5, 7, 9};
     const int32_t *pp[1] = {pieces};
     int n = 3;
-    ef_bert_feat_opts o = ef_bert_feat_default_opts();
+    ef_bert_feat_opts o = ef_bert_feat_default_params();
     o.n_threads = 1;
     int C = m->cfg.hidden, R = ef_bert_feat_rows(m, &o, n);
     CHECK(R == 3);

@@ -38,7 +38,7 @@ int main(void)
 
     /* Port 1 on loopback: refused at once. */
     ef_fetch_opts o;
-    ef_fetch_opts_default(&o);
+    ef_fetch_default_params(&o);
     o.retries = 0;
     o.endpoint = "http://127.0.0.1:1/";
     char dir[512];

@@ -2,7 +2,8 @@
 # The experiment runner's throughput and the paper grid's wall time on 2 cores.
 #   bench/run_experiment.sh [BUILD_DIR]
 # 1. -j scaling: the same slice of runs (audio + bert + ef-cs + ef-pt on speaker-script
-#    folds of the demo corpus, 2 seeds) with -j 1 and -j 2 into fresh OUTs (features
+#    folds of the demo corpus, 2 seeds) with -j 1, -j 2 (one thread per training) and -j 1
+#    with 2 threads per training into fresh OUTs (features
 #    prepared once, outside the timing): runs per hour and their ratio.
 # 2. The whole pepino2020 grid on IEMOCAP-sized data, extrapolated: per system, the mean
 #    seconds per run on the demo (measured at -j 1) times the ratio of IEMOCAP's training
@@ -24,21 +25,26 @@ common=(--set manifest="$work/m.csv" --set systems=audio,bert,ef-cs,ef-pt --set 
   --set seeds=2 --set bert=random -q)
 # Features (and the random encoder) once; both timed runs reuse them.
 $ef experiment "${common[@]}" --set seeds=1 --set systems=audio,bert --set epochs.audio=1 --set epochs.bert=1 -o "$work/prep" > /dev/null
-for j in 1 2; do
-  mkdir -p "$work/j$j"
-  cp -r "$work/prep/features" "$work/j$j/"
+# -j 1 with one thread per training (the baseline of the issue's -j 2 target), -j 2 (two
+# trainings at once, one thread each) and -j 1 with two threads inside each training.
+for cfg in "1 1" "2 1" "1 2"; do
+  read -r j t <<< "$cfg"
+  k=j${j}t${t}
+  mkdir -p "$work/$k"
+  cp -r "$work/prep/features" "$work/$k/"
   start=$(date +%s.%N)
-  $ef experiment "${common[@]}" -j $j -o "$work/j$j" 2> "$work/log$j"
+  $ef experiment "${common[@]}" -j "$j" --threads-per-run "$t" -o "$work/$k" 2> "$work/log$k"
   end=$(date +%s.%N)
-  secs[$j]=$(echo "$end - $start" | bc)
+  secs[$j$t]=$(echo "$end - $start" | bc)
 done
-runs=$(find "$work/j1/runs" -name '*.csv' ! -name '*.e*.csv' | wc -l)
-awk -v r="$runs" -v a="${secs[1]}" -v b="${secs[2]}" 'BEGIN {
-  printf "\n| -j | runs | wall s | runs/hour |\n|---:|---:|---:|---:|\n";
-  printf "| 1 | %d | %.1f | %.0f |\n| 2 | %d | %.1f | %.0f |\n", r, a, 3600*r/a, r, b, 3600*r/b;
-  printf "\n-j 2 / -j 1 runs per hour: %.2fx\n", a / b }'
+cp "$work/logj1t1" "$work/log1"
+runs=$(find "$work/j1t1/runs" -name '*.csv' ! -name '*.e*.csv' | wc -l)
+awk -v r="$runs" -v a="${secs[11]}" -v b="${secs[21]}" -v c="${secs[12]}" 'BEGIN {
+  printf "\n| -j | threads per run | runs | wall s | runs/hour |\n|---:|---:|---:|---:|---:|\n";
+  printf "| 1 | 1 | %d | %.1f | %.0f |\n| 2 | 1 | %d | %.1f | %.0f |\n| 1 | 2 | %d | %.1f | %.0f |\n", r, a, 3600*r/a, r, b, 3600*r/b, r, c, 3600*r/c;
+  printf "\n-j 2 / -j 1 runs per hour: %.2fx; -j 1 with 2 threads per run / -j 1: %.2fx\n", a / b, a / c }'
 # Per-system seconds per run at -j 1 from the run log, and the demo's frames and tokens.
-python3 - "$work" "${secs[1]}" "${secs[2]}" <<'PY'
+/usr/bin/python3 - "$work" "${secs[11]}" "${secs[21]}" <<'PY'
 import csv, json, os, re, struct, sys
 work, s1, s2 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 per = {}

@@ -45,6 +45,8 @@ ef_code ef_experiment_validate(const ef_experiment *x, ef_error *err);
 
 typedef struct {
     int jobs;                 /* trainings at once (0 = all cores); BLAS runs single-threaded */
+    int threads_per_run;      /* threads inside each training (0 = the cores left over:
+                                 cores / jobs, at least 1); results are the same for any value */
     int shard_index;          /* 1-based shard of shard_count; 1 of 1 = everything */
     int shard_count;
     FILE *log;                /* progress and one line per finished run; NULL = silent */

@@ -27,6 +27,8 @@ static void usage(FILE *out)
             "                        bert=random, glove=FILE, label_map=FILE, figure2=off\n"
             "  -o, --out OUT         output folder (shared by all shards)\n"
             "  -j, --jobs N          trainings at once (default: all cores; BLAS single-threaded)\n"
+            "  --threads-per-run N   threads inside each training (default: the cores left over,\n"
+            "                        cores / jobs); the results are the same for every N\n"
             "  --shard i/n           run a deterministic 1/n of the runs (Slurm arrays, see\n"
             "                        scripts/slurm/experiment-array.sh); `emofuse report OUT` merges\n"
             "  --select-epochs[=inner]  choose epochs as the paper did: the candidate with the best\n"
@@ -64,6 +66,7 @@ int cmd_experiment(int argc, char **argv)
         {"shard", required_argument, 0, 'H'},        {"print-config", no_argument, 0, 'C'},
         {"print-preset", required_argument, 0, 'R'}, {"quiet", no_argument, 0, 'q'},
         {"select-epochs", optional_argument, 0, 'E'}, {"help", no_argument, 0, 'h'},
+        {"threads-per-run", required_argument, 0, 'T'},
         {0, 0, 0, 0}};
     int c;
     long v;
@@ -79,6 +82,10 @@ int cmd_experiment(int argc, char **argv)
         case 'j':
             if (!cli_parse_int("--jobs", optarg, 0, 4096, &v)) return 2;
             o.jobs = (int)v;
+            break;
+        case 'T':
+            if (!cli_parse_int("--threads-per-run", optarg, 1, 4096, &v)) return 2;
+            o.threads_per_run = (int)v;
             break;
         case 'H':
             if (!parse_shard(optarg, &o.shard_index, &o.shard_count))

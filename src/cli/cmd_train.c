@@ -42,7 +42,8 @@ static void usage(FILE *out)
             "  --lr X            default 7e-4 (ws 1e-4, lf-pt 1e-2)\n"
             "  --warmup N        linear warm-up steps, default 40 (lf-pt 0)\n"
             "  --config JSON     model sizes (docs/models.md); input dims follow the stores\n"
-            "  --threads N       BLAS threads, default 0 = all cores\n"
+            "  --threads N       threads for this training, default 0 = all cores (the trained\n"
+            "                    weights are the same for every N)\n"
             "  --text-model M    pre-trained text model (pt/ws)\n"
             "  --audio-model M   pre-trained audio model (pt/ws)\n");
 }
@@ -260,6 +261,7 @@ int cmd_train(int argc, char **argv)
     d.audio_std = std;
     ef_train_options o = ef_train_default_params(sys, strat);
     o.epochs = (int)a.epochs;
+    o.threads = a.threads > 0 ? (int)a.threads : ef_cpu_count();
     o.batch_size = (int)a.batch;
     o.seed = (uint64_t)a.seed;
     if (a.lr_set) o.lr = (float)a.lr;

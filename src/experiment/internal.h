@@ -83,6 +83,8 @@ typedef struct {
     int64_t n_runs;
     int n_units;
     bool bert_random;           /* the BERT store came from a randomly initialised encoder */
+    int train_threads;          /* threads inside one training (cores / workers; results do not
+                                   depend on it: ef_train is bit-identical for any count) */
 } exp_plan;
 
 /* plan.c: load OUT's manifest, stores and folds, and enumerate the runs with their keys. */

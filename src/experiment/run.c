@@ -336,6 +336,7 @@ ef_code exp_run_one(const exp_plan *p, const exp_run *r, exp_run_result *res, ef
         t.batch_size = exp_int(p->x, "batch_size");
         t.seed = (uint64_t)r->seed;
         t.log = NULL;
+        t.threads = p->train_threads;
         ec = (epoch_ctx){.r = r, .fold_name = fold_name, .test = &test, .val = &val, .mean = mean, .std = std,
                          .select = sel, .fixed_epoch = t.epochs, .probs = probs, .best_probs = best, .meta = &meta,
                          .epochs_log = epochs_log};

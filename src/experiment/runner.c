@@ -2,7 +2,6 @@
  * pool of workers, one unit (variant, protocol, seed, fold) at a time per worker so that
  * fusion runs find their branch models. BLAS is single-threaded here: parallelism is over
  * runs, and every run's numbers are then the same whatever -j and --shard are. */
-#include <cblas.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,7 +147,11 @@ ef_code ef_experiment_run(const ef_experiment *x_in, const char *out, const ef_e
         }
         if (!rc && n_pending > 0) {
             pthread_mutex_init(&q.lock, NULL);
-            openblas_set_num_threads(1);
+            ef_blas_set_threads(1);
+            /* Cores left over by fewer workers go inside each training (-j 1 on 2 cores
+             * trains each run on 2 threads); the numbers stay the same either way. */
+            p.train_threads = o->threads_per_run > 0 ? o->threads_per_run
+                            : ef_cpu_count() / q.jobs > 1 ? ef_cpu_count() / q.jobs : 1;
             q.t0 = ef_now();
             ef_parallel_for(n_pending, q.jobs, run_unit, &q);
             pthread_mutex_destroy(&q.lock);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "emofuse/rng.h"
+#include "emofuse/status.h"
 #include "emofuse/thread_pool.h"
 
 /* Dense (affine) applied to each row: out (N,OC) = inp (N,C) @ w^T (C,OC) + b.
@@ -29,12 +30,12 @@ void ef_dense_backward(float *dinp, float *dw, float *db, const float *dout, con
 
 /* 1-D convolution over time inside each sequence, stride 1, "same" zero padding
  * (left pad (K-1)/2, right pad K/2, as Keras padding='same'), w: (OC, C, K), b: (OC). */
-void ef_conv1d_forward(float *out, const float *inp, const float *w, const float *b, const int64_t *offsets,
-                       int B, int C, int OC, int K);
-void ef_conv1d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
-                        const int64_t *offsets, int B, int C, int OC, int K);
-/* The two functions above allocate a scratch buffer per call (malloc; abort on failure)
- * and run on the calling thread. The _ws variants take it from the caller instead and
+ef_code ef_conv1d_forward(float *out, const float *inp, const float *w, const float *b, const int64_t *offsets,
+                          int B, int C, int OC, int K, ef_error *err);
+ef_code ef_conv1d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+                           const int64_t *offsets, int B, int C, int OC, int K, ef_error *err);
+/* The two functions above allocate a scratch buffer per call (EF_ERR_NOMEM, outputs
+ * untouched, when it cannot be had) and run on the calling thread. The _ws variants take it from the caller instead and
  * may spread the work over a thread pool (NULL: the caller's thread): `work` must hold
  * ef_conv1d_workspace_floats(N, C, OC, K, ef_pool_threads(pool)) floats,
  * N = offsets[B] - offsets[0]; it is overwritten. The work is cut into fixed chunks of

@@ -183,15 +183,17 @@ void ef_conv1d_forward_ws(ef_pool *pool, float *out, float *work, const float *i
     ef_pool_run(pool, n_chunks(N), fwd_chunk, &j);
 }
 
-void ef_conv1d_forward(float *out, const float *inp, const float *w, const float *b, const int64_t *offsets, int B,
-                       int C, int OC, int K)
+ef_code ef_conv1d_forward(float *out, const float *inp, const float *w, const float *b, const int64_t *offsets,
+                          int B, int C, int OC, int K, ef_error *err)
 {
     int64_t N = offsets[B] - offsets[0];
-    if (N <= 0) return;
-    float *work = malloc((size_t)ef_conv1d_workspace_floats(N, C, OC, K, 1) * sizeof(float));
-    EF_ASSERT(work != NULL);
+    if (N <= 0) return EF_OK;
+    size_t floats = (size_t)ef_conv1d_workspace_floats(N, C, OC, K, 1);
+    float *work = malloc(floats * sizeof(float));
+    if (!work) return ef_fail(err, EF_ERR_NOMEM, "conv1d: cannot allocate %zu floats of scratch", floats);
     ef_conv1d_forward_ws(NULL, out, work, inp, w, b, offsets, B, C, OC, K);
     free(work);
+    return EF_OK;
 }
 
 /* col (R, K*C) of rows [r0, r1): the (K, C) window of each row, zero outside its sequence. */
@@ -350,13 +352,15 @@ void ef_conv1d_backward_set_ws(ef_pool *pool, float *dinp, float *dw, float *db,
     conv_backward(pool, dinp, 1, dw, db, work, dout, inp, w, offsets, B, C, OC, K);
 }
 
-void ef_conv1d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
-                        const int64_t *offsets, int B, int C, int OC, int K)
+ef_code ef_conv1d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+                           const int64_t *offsets, int B, int C, int OC, int K, ef_error *err)
 {
     int64_t N = offsets[B] - offsets[0];
-    if (N <= 0) return;
-    float *work = malloc((size_t)ef_conv1d_workspace_floats(N, C, OC, K, 1) * sizeof(float));
-    EF_ASSERT(work != NULL);
+    if (N <= 0) return EF_OK;
+    size_t floats = (size_t)ef_conv1d_workspace_floats(N, C, OC, K, 1);
+    float *work = malloc(floats * sizeof(float));
+    if (!work) return ef_fail(err, EF_ERR_NOMEM, "conv1d: cannot allocate %zu floats of scratch", floats);
     ef_conv1d_backward_ws(NULL, dinp, dw, db, work, dout, inp, w, offsets, B, C, OC, K);
     free(work);
+    return EF_OK;
 }

@@ -185,13 +185,13 @@ static void check_conv(int K)
     float *x = to_f(c.x, c.N * c.C), *w = to_f(c.w, c.OC * c.C * K), *b = to_f(c.b, c.OC);
     float *r = to_f(c.r, c.N * c.OC), *out = fzeros(c.N * c.OC), *dx = fzeros(c.N * c.C);
     float *dw = fzeros(c.OC * c.C * K), *db = fzeros(c.OC);
-    ef_conv1d_forward(out, x, w, b, offs, c.B, c.C, c.OC, K);
+    CHECK(ef_conv1d_forward(out, x, w, b, offs, c.B, c.C, c.OC, K, NULL) == EF_OK);
     conv_obj(&c);
     float *outd = to_f(c.out, c.N * c.OC);
     char what[64];
     snprintf(what, sizeof what, "conv K=%d forward vs double shadow", K);
     ef_test_close(what, out, outd, (size_t)(c.N * c.OC), 1e-5, 1e-5);
-    ef_conv1d_backward(dx, dw, db, r, x, w, offs, c.B, c.C, c.OC, K);
+    CHECK(ef_conv1d_backward(dx, dw, db, r, x, w, offs, c.B, c.C, c.OC, K, NULL) == EF_OK);
     snprintf(what, sizeof what, "conv K=%d dinp", K);
     gradcheck(what, conv_obj, &c, c.x, c.N * c.C, dx);
     snprintf(what, sizeof what, "conv K=%d dw", K);
@@ -346,7 +346,7 @@ static void check_network(void)
     uint8_t *mask = malloc((size_t)(N * c.H1));
     ef_rng drng;
     ef_rng_seed(&drng, 99);
-    ef_conv1d_forward(a1, x, cw, cb, offs, c.B, c.C, c.H1, c.K);
+    CHECK(ef_conv1d_forward(a1, x, cw, cb, offs, c.B, c.C, c.H1, c.K, NULL) == EF_OK);
     ef_batchnorm_forward_train(a2, mean, rstd, NULL, NULL, a1, g, be, N, c.H1, 0.99f, 1e-3f);
     ef_relu_forward(a3, a2, N * c.H1);
     ef_dropout_forward(a4, mask, a3, N * c.H1, 0.25f, &drng);
@@ -367,7 +367,7 @@ static void check_network(void)
     ef_dropout_backward(ga3, ga4, mask, N * c.H1, 0.25f);
     ef_relu_backward(ga2, ga3, a3, N * c.H1);
     ef_batchnorm_backward(ga1, gg, gbe, ga2, a1, g, mean, rstd, N, c.H1);
-    ef_conv1d_backward(gx, gcw, gcb, ga1, x, cw, offs, c.B, c.C, c.H1, c.K);
+    CHECK(ef_conv1d_backward(gx, gcw, gcb, ga1, x, cw, offs, c.B, c.C, c.H1, c.K, NULL) == EF_OK);
     gradcheck("network dinp", net_obj, &c, c.x, N * c.C, gx);
     gradcheck("network conv w", net_obj, &c, c.cw_, c.H1 * c.C * c.K, gcw);
     gradcheck("network conv b (cancelled by BN: ~0)", net_obj, &c, c.cb, c.H1, gcb);

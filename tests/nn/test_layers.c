@@ -94,10 +94,10 @@ static void test_conv(const int64_t *offs, int B)
         float *dout = G("dout", N * OC), *rdx = G("dinp", N * C), *rdw = G("dw", OC * C * K), *rdb = G("db", OC);
 #undef G
         float *out = zeros(N * OC), *dx = zeros(N * C), *dw = zeros(OC * C * K), *db = zeros(OC);
-        ef_conv1d_forward(out, x, w, b, offs, B, C, OC, K);
+        CHECK(ef_conv1d_forward(out, x, w, b, offs, B, C, OC, K, NULL) == EF_OK);
         snprintf(what, sizeof what, "conv K=%d out", K);
         ef_test_close(what, out, ref, (size_t)(N * OC), ATOL, RTOL);
-        ef_conv1d_backward(dx, dw, db, dout, x, w, offs, B, C, OC, K);
+        CHECK(ef_conv1d_backward(dx, dw, db, dout, x, w, offs, B, C, OC, K, NULL) == EF_OK);
         snprintf(what, sizeof what, "conv K=%d dinp", K);
         ef_test_close(what, dx, rdx, (size_t)(N * C), ATOL, RTOL);
         snprintf(what, sizeof what, "conv K=%d dw", K);
@@ -114,10 +114,10 @@ static void test_conv(const int64_t *offs, int B)
         CHECK(memcmp(dw, dw2, (size_t)(OC * C * K) * sizeof(float)) == 0);
         /* dinp NULL and dw NULL are allowed and leave the other gradients as before. */
         memset(dw2, 0, (size_t)(OC * C * K) * sizeof(float));
-        ef_conv1d_backward(NULL, dw2, NULL, dout, x, w, offs, B, C, OC, K);
+        CHECK(ef_conv1d_backward(NULL, dw2, NULL, dout, x, w, offs, B, C, OC, K, NULL) == EF_OK);
         CHECK(memcmp(dw, dw2, (size_t)(OC * C * K) * sizeof(float)) == 0);
         memset(dx2, 0, (size_t)(N * C) * sizeof(float));
-        ef_conv1d_backward(dx2, NULL, NULL, dout, x, w, offs, B, C, OC, K);
+        CHECK(ef_conv1d_backward(dx2, NULL, NULL, dout, x, w, offs, B, C, OC, K, NULL) == EF_OK);
         CHECK(memcmp(dx, dx2, (size_t)(N * C) * sizeof(float)) == 0);
         free(x), free(w), free(b), free(ref), free(dout), free(rdx), free(rdw), free(rdb);
         free(out), free(dx), free(dw), free(db), free(out2), free(dx2), free(dw2), free(db2), free(work);
@@ -437,8 +437,8 @@ static void test_oracles(void)
     naive_conv_fwd(ro, x, w, b, offs, B, C, OC, K);
     naive_conv_bwd(rdx, rdw, rdb, dout, x, w, offs, B, C, OC, K);
     float *out = zeros(N * OC), *dx = zeros(N * C), *dw = zeros(OC * C * K), *db = zeros(OC);
-    ef_conv1d_forward(out, x, w, b, offs, B, C, OC, K);
-    ef_conv1d_backward(dx, dw, db, dout, x, w, offs, B, C, OC, K);
+    CHECK(ef_conv1d_forward(out, x, w, b, offs, B, C, OC, K, NULL) == EF_OK);
+    CHECK(ef_conv1d_backward(dx, dw, db, dout, x, w, offs, B, C, OC, K, NULL) == EF_OK);
     /* On a pool of 3 threads: the same bits (fixed chunks, partials reduced in order). */
     {
         ef_pool *pool;

@@ -76,11 +76,11 @@ static float lib_step(float *params, float *grad, float *dx, const float *x, con
                       acts *a, float rate, ef_rng *rng)
 {
     net p = net_view(params), g = net_view(grad);
-    ef_conv1d_forward(a->a1, x, p.w1, p.b1, OFFS, B, C, H1, K1);
+    CHECK(ef_conv1d_forward(a->a1, x, p.w1, p.b1, OFFS, B, C, H1, K1, NULL) == EF_OK);
     ef_batchnorm_forward_train(a->a2, a->mean, a->rstd, a->rm, a->rv, a->a1, p.g, p.be, N, H1, 0.99f, 1e-3f);
     ef_relu_forward(a->a3, a->a2, N * H1);
     if (rate > 0) ef_dropout_forward(a->a3, a->mask, a->a3, N * H1, rate, rng);
-    ef_conv1d_forward(a->a4, a->a3, p.w2, p.b2, OFFS, B, H1, H2, K2);
+    CHECK(ef_conv1d_forward(a->a4, a->a3, p.w2, p.b2, OFFS, B, H1, H2, K2, NULL) == EF_OK);
     ef_meanpool_forward(a->pool, a->a4, OFFS, B, H2);
     ef_dense_forward(a->logits, a->pool, p.wd, p.bd, B, H2, NC);
     float L = ef_weighted_xent_forward_backward(a->probs, a->dlogits, a->logits, y, cw, B, NC);
@@ -88,12 +88,12 @@ static float lib_step(float *params, float *grad, float *dx, const float *x, con
     float *dpool = fz(B * H2), *da4 = fz(N * H2), *da3 = fz(N * H1), *da1 = fz(N * H1);
     ef_dense_backward(dpool, g.wd, g.bd, a->dlogits, a->pool, p.wd, B, H2, NC);
     ef_meanpool_backward(da4, dpool, OFFS, B, H2);
-    ef_conv1d_backward(da3, g.w2, g.b2, da4, a->a3, p.w2, OFFS, B, H1, H2, K2);
+    CHECK(ef_conv1d_backward(da3, g.w2, g.b2, da4, a->a3, p.w2, OFFS, B, H1, H2, K2, NULL) == EF_OK);
     if (rate > 0) ef_dropout_backward(da1, da3, a->mask, N * H1, rate), memcpy(da3, da1, (size_t)(N * H1) * 4);
     ef_relu_backward(da3, da3, a->a2, N * H1); /* in place; a2 > 0 <=> relu output > 0 */
     memset(da1, 0, (size_t)(N * H1) * sizeof(float));
     ef_batchnorm_backward(da1, g.g, g.be, da3, a->a1, p.g, a->mean, a->rstd, N, H1);
-    ef_conv1d_backward(dx, g.w1, g.b1, da1, x, p.w1, OFFS, B, C, H1, K1);
+    CHECK(ef_conv1d_backward(dx, g.w1, g.b1, da1, x, p.w1, OFFS, B, C, H1, K1, NULL) == EF_OK);
     free(dpool), free(da4), free(da3), free(da1);
     return L;
 }

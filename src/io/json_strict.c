@@ -48,6 +48,31 @@ static int cmp_span(const void *a, const void *b)
     return x->off < y->off ? -1 : x->off > y->off; /* equal keys: report the later one */
 }
 
+/* JSON's number grammar (RFC 8259): -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+ * json-c also takes "-.5", "1." and "01"; a strict reader must not. */
+static bool json_number_ok(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (i < n && s[i] == '-') i++;
+    if (i < n && s[i] == '0') i++;
+    else if (i < n && s[i] >= '1' && s[i] <= '9')
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    else return false;
+    if (i < n && s[i] == '.') {
+        size_t d = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == d) return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == d) return false;
+    }
+    return i == n;
+}
+
 /* The lexical pass over text that json-c already parsed: every string is double-quoted and
  * terminated, so a simple scanner is exact. Keys of each object are collected on a stack
  * and checked (sorted) when the object closes. */
@@ -108,6 +133,17 @@ static ef_code lexical_check(const char *text, size_t len, const char *what, ef_
                 }
                 nkeys = first;
             }
+        } else if (c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9')) {
+            size_t j = i;
+            while (j < len && (text[j] == '-' || text[j] == '+' || text[j] == '.' || text[j] == 'e' ||
+                               text[j] == 'E' || (text[j] >= '0' && text[j] <= '9')))
+                j++;
+            if (!json_number_ok(text + i, j - i)) {
+                char tok[40];
+                snprintf(tok, sizeof tok, "%.*s", (int)(j - i < 30 ? j - i : 30), text + i);
+                rc = fail_at(err, what, text, i, "'%s' is not a JSON number", tok);
+            }
+            i = j - 1;
         } else if (c == '\'') {
             rc = fail_at(err, what, text, i, "single quotes are not JSON%s (use \")", "");
         } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {

@@ -194,7 +194,8 @@ static ef_code set_field(ef_model_config *c, const field *f, const char *path, j
     case F_FLOAT:
         if (t != json_type_double && t != json_type_int)
             return ef_fail(err, EF_ERR_FORMAT, "%s: '%s' must be a number", what, path);
-        *(float *)base = (float)json_object_get_double(v);
+        /* + 0.0f turns -0 into 0: the config's JSON then reads back to the same values */
+        *(float *)base = (float)json_object_get_double(v) + 0.0f;
         break;
     }
     return EF_OK;

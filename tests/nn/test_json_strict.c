@@ -51,6 +51,12 @@ int main(void)
     expect_bad("", "1:1", "empty");
     expect_bad("{\"a\": ", "1:7", "unexpected end");
     expect_bad("{\"a\": 01}", "1:9", "invalid JSON");
+    /* numbers json-c takes but JSON does not (found by fuzz_model_config: "-.00") */
+    expect_bad("{\"a\": -.00}", "1:7", "not a JSON number");
+    expect_bad("{\"a\": [1., 2]}", "1:8", "not a JSON number");
+    expect_bad("{\"a\": 1e}", "1:9", "number expected"); /* json-c refuses this one itself */
+    expect_bad("{\"a\": +1}", "1:7", "");
+    expect_good("{\"a\": [-0.5, 0, 10, 1e5, 2.5E-3, -0]}");
     json_object *o = NULL;
     ef_error err = {0};
     CHECK(ef_json_parse_strict(&o, "{\"a\":1}\0{", 9, "nul.json", &err) == EF_ERR_FORMAT && strstr(err.msg, "NUL"));

@@ -22,9 +22,9 @@ echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load: $(upti
 scripts/make-demo-corpus.sh "$work/demo" > /dev/null
 $ef corpus iemocap "$work/demo" -o "$work/m.csv" 2> /dev/null
 common=(--set manifest="$work/m.csv" --set systems=audio,bert,ef-cs,ef-pt --set protocol=speaker-script
-  --set seeds=2 --set bert=random -q)
+  --set seeds=2 --set bert=random)
 # Features (and the random encoder) once; both timed runs reuse them.
-$ef experiment "${common[@]}" --set seeds=1 --set systems=audio,bert --set epochs.audio=1 --set epochs.bert=1 -o "$work/prep" > /dev/null
+$ef experiment "${common[@]}" --set seeds=1 --set systems=audio,bert --set epochs.audio=1 --set epochs.bert=1 -q -o "$work/prep" > /dev/null
 # -j 1 with one thread per training (the baseline of the issue's -j 2 target), -j 2 (two
 # trainings at once, one thread each) and -j 1 with two threads inside each training.
 for cfg in "1 1" "2 1" "1 2"; do
@@ -33,7 +33,8 @@ for cfg in "1 1" "2 1" "1 2"; do
   mkdir -p "$work/$k"
   cp -r "$work/prep/features" "$work/$k/"
   start=$(date +%s.%N)
-  $ef experiment "${common[@]}" -j "$j" --threads-per-run "$t" -o "$work/$k" 2> "$work/log$k"
+  # (progress on: the per-run lines in the log give each system's seconds per run)
+  $ef experiment "${common[@]}" -j "$j" --threads-per-run "$t" -o "$work/$k" > /dev/null 2> "$work/log$k"
   end=$(date +%s.%N)
   secs[$j$t]=$(echo "$end - $start" | bc)
 done

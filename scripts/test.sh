@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+# Absolute: the sanitizer runs below cd into build-asan.
+lsan_supp="$(pwd)/tests/lsan.supp"
 scripts/install-deps.sh
 cmake -S . -B build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMOFUSE_WERROR=ON
 cmake --build build-ci -j"$jobs"
@@ -17,7 +19,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DEMOFUSE_WERROR=ON -DEMOFUSE_
 cmake --build build-asan -j"$jobs"
 # OpenBLAS's threads and ASan's leak checker disagree about thread-local buffers: keep
 # BLAS single-threaded under the sanitizers (numerics are identical).
-(cd build-asan && OPENBLAS_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1 \
+(cd build-asan && OPENBLAS_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions="$lsan_supp" UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs" -L unit)
 # End-to-end tests under the sanitizers: 19 of the CLI tests (~1 min on 2 cores). Left
 # out: the experiment, report and crash-safety tests (slow under ASan, and fontconfig,
@@ -26,7 +28,7 @@ cmake --build build-asan -j"$jobs"
 asan_cli='cli_test_(clear_errors|output_not_input|store_writers|features_reuse|features_audio|features_text|'
 asan_cli+='features_shard|review_features|evaluate|evaluate_formats|bounded_inputs|predict|corpus|folds|lld_cli|'
 asan_cli+='tokenize_cli|voice_quality_cli|models_random_bert|models_glove)$'
-(cd build-asan && EMOFUSE_ASAN=1 OPENBLAS_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1 \
+(cd build-asan && EMOFUSE_ASAN=1 OPENBLAS_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions="$lsan_supp" UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs" -R "$asan_cli")
 if command -v clang > /dev/null; then
   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DEMOFUSE_BUILD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -29,7 +29,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
-build=${1:-$src/build}
+build=$(cd "${1:-$src/build}" && pwd) # absolute: the script cd-s into WORK
 work=${WORK:-${TMPDIR:-/tmp}/emofuse-classify-bench}
 repeat=${REPEAT:-3}
 clock=${CLOCK:-wall}

@@ -77,15 +77,7 @@ typedef struct {
                          * ef_basic_tokenize on this list or ef_words_free */
     size_t *len;        /* len[i]: byte length of word[i] */
     size_t *nchars;     /* nchars[i]: code points in word[i] (WordPiece's 100-char limit) */
-    /* private storage */
-    char *buf_;
-    size_t buf_cap_;
-    size_t *off_;
-    size_t cap_;
-    int32_t *cp_;
-    size_t cp_cap_;
-    int32_t *tmp_;
-    size_t tmp_cap_;
+    struct ef_words_storage *storage_; /* the tokenizer's reusable buffers (opaque) */
 } ef_words;
 
 void ef_words_init(ef_words *w);

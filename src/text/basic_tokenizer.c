@@ -26,6 +26,18 @@
 
 #define BASIC_MAX_TEXT ((size_t)1 << 30)
 
+/* The buffers behind an ef_words list, kept across calls (private to this file). */
+struct ef_words_storage {
+    char *buf;      /* the words, NUL-terminated, back to back */
+    size_t buf_cap;
+    size_t *off;    /* off[i]: offset of word i in buf */
+    size_t cap;     /* capacity of off, word, len and nchars */
+    int32_t *cp;    /* code points of the word being built */
+    size_t cp_cap;
+    int32_t *tmp;   /* accent stripping's reordered marks */
+    size_t tmp_cap;
+};
+
 void ef_words_init(ef_words *w) { memset(w, 0, sizeof *w); }
 
 void ef_words_free(ef_words *w)
@@ -34,10 +46,13 @@ void ef_words_free(ef_words *w)
     free(w->word);
     free(w->len);
     free(w->nchars);
-    free(w->off_);
-    free(w->buf_);
-    free(w->cp_);
-    free(w->tmp_);
+    if (w->storage_) {
+        free(w->storage_->off);
+        free(w->storage_->buf);
+        free(w->storage_->cp);
+        free(w->storage_->tmp);
+        free(w->storage_);
+    }
     memset(w, 0, sizeof *w);
 }
 
@@ -60,11 +75,11 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 /* State of one ef_basic_tokenize call. */
 typedef struct {
     ef_words *w;
-    size_t used;    /* bytes used in w->buf_ */
+    size_t used;    /* bytes used in w->storage_->buf */
     bool open;      /* an output word is being built */
-    size_t start;   /* its offset in w->buf_ */
+    size_t start;   /* its offset in w->storage_->buf */
     size_t chars;   /* its length in code points */
-    size_t ncp;     /* code points of the current whitespace-delimited word in w->cp_ */
+    size_t ncp;     /* code points of the current whitespace-delimited word in w->storage_->cp */
     bool oom;
 } state;
 
@@ -92,21 +107,21 @@ static void word_end(state *s)
 {
     if (!s->open || s->oom) return;
     ef_words *w = s->w;
-    /* buf_ always has room for the NUL (word_put reserves it). */
-    w->buf_[s->used++] = '\0';
+    /* storage_->buf always has room for the NUL (word_put reserves it). */
+    w->storage_->buf[s->used++] = '\0';
     size_t need = w->count + 1;
-    if (need > w->cap_) {
-        size_t c1 = w->cap_, c2 = w->cap_, c3 = w->cap_, c4 = w->cap_;
-        if (!grow((void **)&w->off_, &c1, need, sizeof *w->off_) || !grow((void **)&w->len, &c2, need, sizeof *w->len) ||
+    if (need > w->storage_->cap) {
+        size_t c1 = w->storage_->cap, c2 = w->storage_->cap, c3 = w->storage_->cap, c4 = w->storage_->cap;
+        if (!grow((void **)&w->storage_->off, &c1, need, sizeof *w->storage_->off) || !grow((void **)&w->len, &c2, need, sizeof *w->len) ||
             !grow((void **)&w->nchars, &c3, need, sizeof *w->nchars) ||
             !grow((void **)&w->word, &c4, need, sizeof *w->word)) {
             s->oom = true;
             return;
         }
         /* All four grew from the same capacity by the same rule, so they agree. */
-        w->cap_ = c1;
+        w->storage_->cap = c1;
     }
-    w->off_[w->count] = s->start;
+    w->storage_->off[w->count] = s->start;
     w->len[w->count] = s->used - 1 - s->start;
     w->nchars[w->count] = s->chars;
     w->count++;
@@ -117,7 +132,7 @@ static void word_put(state *s, int32_t c)
 {
     if (s->oom) return;
     ef_words *w = s->w;
-    if (!grow((void **)&w->buf_, &w->buf_cap_, s->used + 5, 1)) { /* 4 bytes + NUL */
+    if (!grow((void **)&w->storage_->buf, &w->storage_->buf_cap, s->used + 5, 1)) { /* 4 bytes + NUL */
         s->oom = true;
         return;
     }
@@ -126,7 +141,7 @@ static void word_put(state *s, int32_t c)
         s->start = s->used;
         s->chars = 0;
     }
-    s->used += ef_tok_utf8_put(w->buf_ + s->used, c);
+    s->used += ef_tok_utf8_put(w->storage_->buf + s->used, c);
     s->chars++;
 }
 
@@ -145,13 +160,13 @@ static void emit(state *s, int32_t c, int cat)
 static int category(int32_t c) { return c < 0x80 ? UTF8PROC_CATEGORY_LL : utf8proc_get_property(c)->category; }
 static int comb_class(int32_t c) { return c < 0x300 ? 0 : utf8proc_get_property(c)->combining_class; }
 
-/* Finish the whitespace-delimited word held in w->cp_ (already lower-cased and
+/* Finish the whitespace-delimited word held in w->storage_->cp (already lower-cased and
  * decomposed): canonical reordering of the marks that survive, Mn stripping, punctuation
  * split. */
 static void flush(state *s)
 {
     ef_words *w = s->w;
-    int32_t *cp = w->cp_;
+    int32_t *cp = w->storage_->cp;
     size_t n = s->ncp;
     s->ncp = 0;
     for (size_t i = 0; i < n && !s->oom;) {
@@ -166,7 +181,7 @@ static void flush(state *s)
          * (counting sort: linear even for adversarial runs). */
         size_t j = i, kept = 0;
         while (j < n && comb_class(cp[j]) != 0) j++;
-        if (!grow((void **)&w->tmp_, &w->tmp_cap_, j - i, sizeof *w->tmp_)) {
+        if (!grow((void **)&w->storage_->tmp, &w->storage_->tmp_cap, j - i, sizeof *w->storage_->tmp)) {
             s->oom = true;
             return;
         }
@@ -183,8 +198,8 @@ static void flush(state *s)
                 acc += count[k];
             }
             for (size_t k = i; k < j; k++)
-                if (category(cp[k]) != UTF8PROC_CATEGORY_MN) w->tmp_[pos[comb_class(cp[k]) & 255]++] = cp[k];
-            for (size_t k = 0; k < kept; k++) emit(s, w->tmp_[k], category(w->tmp_[k]));
+                if (category(cp[k]) != UTF8PROC_CATEGORY_MN) w->storage_->tmp[pos[comb_class(cp[k]) & 255]++] = cp[k];
+            for (size_t k = 0; k < kept; k++) emit(s, w->storage_->tmp[k], category(w->storage_->tmp[k]));
         }
         i = j;
     }
@@ -195,20 +210,20 @@ static void flush(state *s)
 static void add_char(state *s, int32_t c)
 {
     ef_words *w = s->w;
-    if (!grow((void **)&w->cp_, &w->cp_cap_, s->ncp + 8, sizeof *w->cp_)) {
+    if (!grow((void **)&w->storage_->cp, &w->storage_->cp_cap, s->ncp + 8, sizeof *w->storage_->cp)) {
         s->oom = true;
         return;
     }
     if (c < 0x80) {
-        w->cp_[s->ncp++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        w->storage_->cp[s->ncp++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
         return;
     }
     int32_t lc = utf8proc_tolower(c);
     int boundclass = 0;
     /* Canonical decompositions are at most 4 code points; 8 slots were reserved. */
-    utf8proc_ssize_t k = utf8proc_decompose_char(lc, w->cp_ + s->ncp, 8, UTF8PROC_DECOMPOSE, &boundclass);
+    utf8proc_ssize_t k = utf8proc_decompose_char(lc, w->storage_->cp + s->ncp, 8, UTF8PROC_DECOMPOSE, &boundclass);
     if (k < 1 || k > 8) { /* cannot happen for a valid code point; keep the character */
-        w->cp_[s->ncp++] = lc;
+        w->storage_->cp[s->ncp++] = lc;
         return;
     }
     s->ncp += (size_t)k;
@@ -219,6 +234,8 @@ ef_code ef_basic_tokenize(ef_words *out, const char *text, size_t len, ef_error 
     out->count = 0;
     if (!text && len) return ef_fail(err, EF_ERR_ARG, "text: NULL with nonzero length");
     if (len > BASIC_MAX_TEXT) return ef_fail(err, EF_ERR_ARG, "text: longer than 1 GiB");
+    if (!out->storage_ && !(out->storage_ = calloc(1, sizeof *out->storage_)))
+        return ef_fail(err, EF_ERR_NOMEM, "text: out of memory while tokenizing");
     state s = {.w = out};
     const unsigned char *u = (const unsigned char *)text;
     for (size_t i = 0; i < len && !s.oom;) {
@@ -250,6 +267,6 @@ ef_code ef_basic_tokenize(ef_words *out, const char *text, size_t len, ef_error 
         out->count = 0;
         return ef_fail(err, EF_ERR_NOMEM, "text: out of memory while tokenizing");
     }
-    for (size_t k = 0; k < out->count; k++) out->word[k] = out->buf_ + out->off_[k];
+    for (size_t k = 0; k < out->count; k++) out->word[k] = out->storage_->buf + out->storage_->off[k];
     return EF_OK;
 }

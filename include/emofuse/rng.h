@@ -12,6 +12,23 @@ typedef struct {
 
 void ef_rng_seed(ef_rng *rng, uint64_t seed);
 uint64_t ef_rng_u64(ef_rng *rng);
+/* One xoshiro256** step on a bare state s[4]: returns the next output and advances s.
+ * ef_rng_u64 is this step on rng->s; it is here, inline, so that a hot loop (dropout's
+ * masks) can run it on a local copy of the state that stays in registers and write the
+ * copy back, advancing the generator exactly as that many ef_rng_u64 calls would. */
+static inline uint64_t ef_rng_step(uint64_t s[4])
+{
+    uint64_t x = s[1] * 5;
+    uint64_t result = ((x << 7) | (x >> 57)) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
 /* Uniform in [0, 1) with 53 random bits. */
 double ef_rng_uniform(ef_rng *rng);
 /* Uniform integer in [0, n) without modulo bias; n > 0. */

@@ -18,21 +18,8 @@ void ef_rng_seed(ef_rng *rng, uint64_t seed)
     for (int i = 0; i < 4; i++) rng->s[i] = splitmix64(&x);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t ef_rng_u64(ef_rng *rng)
-{
-    uint64_t *s = rng->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
+/* The step itself is ef_rng_step in rng.h, shared with dropout's inlined draw loop. */
+uint64_t ef_rng_u64(ef_rng *rng) { return ef_rng_step(rng->s); }
 
 double ef_rng_uniform(ef_rng *rng) { return (double)(ef_rng_u64(rng) >> 11) * 0x1.0p-53; }
 

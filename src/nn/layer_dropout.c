@@ -3,28 +3,12 @@
 #include <string.h>
 
 #include "emofuse/nn_layers.h"
+#include "emofuse/rng.h"
 #include "emofuse/status.h"
 
-/* ef_rng_u64 (src/core/rng.c, xoshiro256**) on a local copy of the state, inlined so
- * the draw loop runs without a call per element; the state is written back, so the
+/* The draw loops run ef_rng_step (rng.h) on a local copy of the state, so the loop makes
+ * no call per element and the state stays in registers; the copy is written back, so the
  * generator advances exactly as n calls of ef_rng_u64 would (test_layers checks it). */
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t next_u64(uint64_t s[4])
-{
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
 
 /* One 64-bit draw per element, kept iff its uniform (u >> 11) * 2^-53 >= rate, i.e.
  * (u >> 11) >= ceil(rate * 2^53) in integers (exact: rate * 2^53 is a scaling by a
@@ -35,7 +19,7 @@ void ef_dropout_draw_mask(uint8_t *mask, int64_t n, float rate, ef_rng *rng)
     EF_ASSERT(rate > 0.0f && rate <= 1.0f);
     uint64_t thr = (uint64_t)ceil((double)rate * 0x1.0p53);
     uint64_t s[4] = {rng->s[0], rng->s[1], rng->s[2], rng->s[3]};
-    for (int64_t i = 0; i < n; i++) mask[i] = (uint8_t)((next_u64(s) >> 11) >= thr);
+    for (int64_t i = 0; i < n; i++) mask[i] = (uint8_t)((ef_rng_step(s) >> 11) >= thr);
     for (int i = 0; i < 4; i++) rng->s[i] = s[i];
 }
 
@@ -52,7 +36,7 @@ void ef_dropout_forward(float *out, uint8_t *mask, const float *inp, int64_t n, 
     uint64_t thr = (uint64_t)ceil((double)rate * 0x1.0p53);
     uint64_t s[4] = {rng->s[0], rng->s[1], rng->s[2], rng->s[3]};
     for (int64_t i = 0; i < n; i++) {
-        uint32_t keep = (next_u64(s) >> 11) >= thr;
+        uint32_t keep = (ef_rng_step(s) >> 11) >= thr;
         if (mask) mask[i] = (uint8_t)keep;
         out[i] = inp[i] * (scale * (float)keep);
     }

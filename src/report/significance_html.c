@@ -92,53 +92,55 @@ static void pair_name(FILE *f, const ef_signif_system *sys, const ef_signif_pair
     fputs("</td>", f);
 }
 
-static void over_seeds(FILE *f, const ef_signif_result *r, const ef_signif_system *sys)
-{
-    double al = r->opts.alpha;
-    fputs("<h3>Over seeds (Wilcoxon signed-rank)</h3>\n<table class=\"sig-seeds\">\n<tr><th>pair (a vs b)</th>"
-          "<th>seeds</th><th>median AvAUC a&minus;b</th><th>p</th><th>Holm p</th><th>AvAUC</th>"
-          "<th>median AvRec a&minus;b (points)</th><th>p</th><th>Holm p</th><th>AvRec</th></tr>\n", f);
-    for (int i = 0; i < r->n_pairs; i++) {
-        const ef_signif_pair *p = &r->pairs[i];
-        fputs("<tr>", f);
-        pair_name(f, sys, p);
-        fprintf(f, "<td>%d</td><td>%+.3f</td>", p->n_seeds, p->diff_avauc);
-        pval(f, p->w_avauc, al, false);
-        pval(f, p->w_avauc_holm, al, true);
-        verdict(f, sys, p, p->diff_avauc, p->w_avauc_holm, al);
-        fprintf(f, "<td>%+.1f</td>", 100 * p->diff_avrec);
-        pval(f, p->w_avrec, al, false);
-        pval(f, p->w_avrec_holm, al, true);
-        verdict(f, sys, p, p->diff_avrec, p->w_avrec_holm, al);
-        fputs("</tr>\n", f);
-    }
-    fputs("</table>\n", f);
-}
+/* One test family's result on a pair: the difference a - b, its p and Holm p. */
+typedef struct {
+    double diff, p, holm;
+} family;
 
-static void over_utterances(FILE *f, const ef_signif_result *r, const ef_signif_system *sys)
+static const char *const seeds_head =
+    "<h3>Over seeds (Wilcoxon signed-rank)</h3>\n<table class=\"sig-seeds\">\n<tr><th>pair (a vs b)</th>"
+    "<th>seeds</th><th>median AvAUC a&minus;b</th><th>p</th><th>Holm p</th><th>AvAUC</th>"
+    "<th>median AvRec a&minus;b (points)</th><th>p</th><th>Holm p</th><th>AvRec</th></tr>\n";
+static const char *const utts_head =
+    "<h3>Over utterances (paired permutation, one seed)</h3>\n<table class=\"sig-utts\">\n<tr><th>pair (a vs b)"
+    "</th><th>seed</th><th>utterances</th><th>AvAUC a&minus;b</th><th>p</th><th>Holm p</th><th>AvAUC</th>"
+    "<th>AvRec a&minus;b (points)</th><th>p</th><th>Holm p</th><th>AvRec</th></tr>\n";
+
+/* The two tables of pairs have one shape: the pair, what the test paired (seeds; or the
+ * seed and its utterances), then for AvAUC and AvRec (in points) the difference, p, Holm p
+ * and the verdict. by_utts picks the permutation results over the Wilcoxon ones; a pair
+ * without a permutation test gets an empty row. */
+static void pair_table(FILE *f, const ef_signif_result *r, const ef_signif_system *sys, bool by_utts)
 {
+    static const double diff_scale[2] = {1, 100};
+    static const int diff_digits[2] = {3, 1};
     double al = r->opts.alpha;
-    fputs("<h3>Over utterances (paired permutation, one seed)</h3>\n<table class=\"sig-utts\">\n<tr><th>pair (a vs b)"
-          "</th><th>seed</th><th>utterances</th><th>AvAUC a&minus;b</th><th>p</th><th>Holm p</th><th>AvAUC</th>"
-          "<th>AvRec a&minus;b (points)</th><th>p</th><th>Holm p</th><th>AvRec</th></tr>\n", f);
+    fputs(by_utts ? utts_head : seeds_head, f);
     for (int i = 0; i < r->n_pairs; i++) {
         const ef_signif_pair *p = &r->pairs[i];
         fputs("<tr>", f);
         pair_name(f, sys, p);
-        if (p->perm_seed <= 0) {
+        family fam[2]; /* AvAUC, AvRec */
+        if (!by_utts) {
+            fprintf(f, "<td>%d</td>", p->n_seeds);
+            fam[0] = (family){p->diff_avauc, p->w_avauc, p->w_avauc_holm};
+            fam[1] = (family){p->diff_avrec, p->w_avrec, p->w_avrec_holm};
+        } else if (p->perm_seed > 0) {
+            fprintf(f, "<td>%d</td><td>%lld</td>", p->perm_seed, (long long)p->perm_n);
+            fam[0] = (family){p->perm_diff_avauc, p->p_avauc, p->p_avauc_holm};
+            fam[1] = (family){p->perm_diff_avrec, p->p_avrec, p->p_avrec_holm};
+        } else {
             fputs("<td>n/a</td>", f);
             for (int c = 0; c < 9; c++) fputs("<td></td>", f);
             fputs("</tr>\n", f);
             continue;
         }
-        fprintf(f, "<td>%d</td><td>%lld</td><td>%+.3f</td>", p->perm_seed, (long long)p->perm_n, p->perm_diff_avauc);
-        pval(f, p->p_avauc, al, false);
-        pval(f, p->p_avauc_holm, al, true);
-        verdict(f, sys, p, p->perm_diff_avauc, p->p_avauc_holm, al);
-        fprintf(f, "<td>%+.1f</td>", 100 * p->perm_diff_avrec);
-        pval(f, p->p_avrec, al, false);
-        pval(f, p->p_avrec_holm, al, true);
-        verdict(f, sys, p, p->perm_diff_avrec, p->p_avrec_holm, al);
+        for (int m = 0; m < 2; m++) {
+            fprintf(f, "<td>%+.*f</td>", diff_digits[m], diff_scale[m] * fam[m].diff);
+            pval(f, fam[m].p, al, false);
+            pval(f, fam[m].holm, al, true);
+            verdict(f, sys, p, fam[m].diff, fam[m].holm, al);
+        }
         fputs("</tr>\n", f);
     }
     fputs("</table>\n", f);
@@ -171,8 +173,8 @@ char *ef_signif_html(const ef_signif_result *r, const ef_signif_system *sys, int
     fputs("<h3>Bootstrap intervals</h3>\n", f);
     intervals(f, r, sys);
     if (r->n_pairs > 0) {
-        over_seeds(f, r, sys);
-        over_utterances(f, r, sys);
+        pair_table(f, r, sys, false);
+        pair_table(f, r, sys, true);
     } else {
         fputs("<p>Fewer than two of Table 1's systems have results: no pair to compare.</p>\n", f);
     }

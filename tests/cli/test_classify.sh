@@ -6,26 +6,13 @@
 # Also: a different BERT folder is an error at load time, a fusion model without a
 # transcript is an error, and a bad audio file gives one line and no stdout.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-command -v sox >/dev/null || { echo "SKIP: sox not installed"; exit 77; }
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+need sox
 
 # 4 classes x 6 utterances of tones (pitch/loudness by class) with class-typical words;
 # 44.1 kHz stereo for some, so decoding resamples and mixes down.
-mkdir -p "$dir/c/wav"
-echo "id,audio,transcript,emotion" > "$dir/c/manifest.csv"
-emos=(angry happy sad neutral); base=(440 330 150 220); vols=(0.8 0.6 0.2 0.4)
-words=("you did this again I hate it" "what a lovely day this is" "I miss her so much today" "the bus leaves at nine")
-for k in 0 1 2 3; do
-  for i in 0 1 2 3 4 5; do
-    id="${emos[k]}_$i"
-    if (( i % 2 )); then rate=44100 ch=2; else rate=16000 ch=1; fi
-    sox -n -r $rate -c $ch -b 16 "$dir/c/wav/$id.wav" synth 0.$((5 + i % 4)) sine $((base[k] + i * 3)) vol "${vols[k]}"
-    echo "$id,wav/$id.wav,\"${words[k]} number $i\",${emos[k]}" >> "$dir/c/manifest.csv"
-  done
-done
+tone_corpus 6 --transcripts --mixed-rates
 cut -d, -f1 "$dir/c/manifest.csv" | tail -n +2 > "$dir/ids.txt"
 
 "$bin" models random-bert --texts "$dir/c/manifest.csv" --out "$dir/bert" --layers 2 --hidden 32 --heads 4 \

@@ -6,16 +6,12 @@
 # run killed with SIGKILL resumes to byte-identical tables, that 2 shards merged equal the
 # unsharded run, that -j 1 and -j 2 agree, and that changed settings never reuse runs.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-src=${EMOFUSE_SRC:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-command -v espeak-ng > /dev/null || { echo "SKIP: espeak-ng not installed"; exit 77; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+need espeak-ng
 
-"$src/scripts/make-demo-corpus.sh" "$dir/demo" > /dev/null 2>&1 || fail "demo corpus"
-"$bin" corpus iemocap "$dir/demo" -o "$dir/m.csv" 2>/dev/null || fail "corpus"
-cd "$dir"
+demo_manifest
+cd "$dir" || fail "cd $dir"
 common=(--set manifest=m.csv --set systems=audio --set protocol=speaker-script --set seeds=2 --set epochs.audio=3)
 
 "$bin" experiment "${common[@]}" -o full -j 2 2> err || fail "experiment: $(cat err)"

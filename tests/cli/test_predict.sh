@@ -5,24 +5,13 @@
 # AvRec/AvAUC against the CSV, stdout vs --out, every id by default, and the failures:
 # bad model file (one-line error, no output file), wrong store kind or dims, wrong options.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-command -v sox >/dev/null || { echo "SKIP: sox not installed"; exit 77; }
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+need sox
 
 # 4 classes x 10 utterances; id <class>_<i>; 0..5 train, 6..9 test; x1 has a label
 # outside the 4 classes (kept in the CSV with an empty label, not scored).
-mkdir -p "$dir/c/wav"
-echo "id,audio,emotion" > "$dir/c/manifest.csv"
-emos=(angry happy sad neutral); base=(440 330 150 220); vols=(0.8 0.6 0.2 0.4)
-for k in 0 1 2 3; do
-  for i in 0 1 2 3 4 5 6 7 8 9; do
-    id="${emos[k]}_$i"
-    sox -n -r 16000 -c 1 -b 16 "$dir/c/wav/$id.wav" synth 0.$((5 + i % 4)) sine $((base[k] + i * 3)) vol "${vols[k]}"
-    echo "$id,wav/$id.wav,${emos[k]}" >> "$dir/c/manifest.csv"
-  done
-done
+tone_corpus 10
 echo "x1,wav/angry_0.wav,calm" >> "$dir/c/manifest.csv"
 grep -E '_[0-5],' "$dir/c/manifest.csv" | cut -d, -f1 > "$dir/train.txt"
 { grep -E '_[6-9],' "$dir/c/manifest.csv" | cut -d, -f1; echo x1; } > "$dir/test.txt"

@@ -11,16 +11,12 @@
 #  - `emofuse report A B -o DIR` draws one Figure 3 panel per OUT, titled with its corpus,
 #    byte-identically on a second run; one OUT gives the OUT's own one-panel figure.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-src=${EMOFUSE_SRC:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-command -v espeak-ng > /dev/null || { echo "SKIP: espeak-ng not installed"; exit 77; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+need espeak-ng
 
-"$src/scripts/make-demo-corpus.sh" "$dir/demo" > /dev/null 2>&1 || fail "demo corpus"
-"$bin" corpus iemocap "$dir/demo" -o "$dir/m.csv" 2>/dev/null || fail "corpus"
-cd "$dir"
+demo_manifest
+cd "$dir" || fail "cd $dir"
 args=(--set manifest=m.csv --set systems=audio,bert,ef-cs --set bert=random --set protocol=speaker-script
   --set seeds=3 --set epochs.audio=1 --set epochs.bert=1 --set epochs.ef-cs=1)
 "$bin" experiment "${args[@]}" -o out -j 2 2> err || fail "experiment: $(tail -3 err)"

@@ -25,6 +25,7 @@ OUT/scores/<system>/seed<k>.csv, with scipy, numpy and scikit-learn (Debian 12: 
   to within rounding may count on one side here and the other in C; in practice equal);
 - the marks of table1.csv: better_avauc / better_avrec list exactly the systems with Holm
   p <= 0.05 over seeds and a positive median difference.
+The Python ef_rng, the metrics and Holm are imported from tests/reference/stats_reference.py.
 Exit 1 with a message per difference, 77 when scipy or scikit-learn is missing.
 usage: significance_check.py OUT
 """
@@ -37,7 +38,7 @@ import sys
 try:
     import numpy as np
     from scipy import stats
-    from sklearn.metrics import recall_score, roc_auc_score
+    import sklearn.metrics  # noqa: F401  (used through stats_reference below; probed here for the skip)
 except ImportError:
     # A python3 earlier on PATH (pyenv, venv) may lack Debian's packages: use the system one.
     if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") \
@@ -47,46 +48,15 @@ except ImportError:
     print("SKIP: numpy, scipy or scikit-learn missing")
     sys.exit(77)
 
+# The Python ef_rng, the AvRec / AvAUC of scikit-learn and of ranks, and statsmodels' Holm
+# algorithm are those of tests/reference/stats_reference.py (the reference of
+# tests/eval/test_stats.c; importable, it writes its fixture only when run as a script).
+# Imported outside the try above: a missing or broken stats_reference.py fails, not skips.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stats_reference import (EfRng, holm_statsmodels as holm, metrics_fast as metrics_rank,  # noqa: E402
+                             metrics_sklearn as metrics_sklearn_labelled)
+
 CLASSES = ["angry", "happy", "sad", "neutral"]
-K = 4
-M64 = (1 << 64) - 1
-
-
-class EfRng:
-    """src/core/rng.c: xoshiro256** seeded by splitmix64."""
-
-    def __init__(self, seed):
-        x = seed & M64
-        self.s = []
-        for _ in range(4):
-            x = (x + 0x9E3779B97F4A7C15) & M64
-            z = x
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-            self.s.append(z ^ (z >> 31))
-
-    @staticmethod
-    def rotl(x, k):
-        return ((x << k) | (x >> (64 - k))) & M64
-
-    def u64(self):
-        s = self.s
-        result = (self.rotl((s[1] * 5) & M64, 7) * 9) & M64
-        t = (s[1] << 17) & M64
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = self.rotl(s[3], 45)
-        return result
-
-    def below(self, n):
-        limit = M64 - M64 % n
-        while True:
-            x = self.u64()
-            if x < limit:
-                return x % n
 
 
 def load(out, system, seed):
@@ -99,42 +69,9 @@ def load(out, system, seed):
 
 
 def metrics_sklearn(y, p):
+    """AvRec, AvAUC of the labelled rows (y >= 0) with scikit-learn."""
     keep = y >= 0
-    y, p = y[keep], p[keep]
-    pred = p.argmax(axis=1)
-    present = np.unique(y)
-    avrec = recall_score(y, pred, labels=present, average="macro")
-    aucs = [roc_auc_score(y == k, p[:, k]) for k in range(K) if 0 < (y == k).sum() < len(y)]
-    return float(avrec), (float(np.mean(aucs)) if aucs else float("nan"))
-
-
-def metrics_rank(y, p):
-    """Labelled rows only; AUC as the Mann-Whitney statistic over average ranks."""
-    pred = p.argmax(axis=1)
-    rec = [np.mean(pred[y == k] == k) for k in range(K) if (y == k).any()]
-    aucs = []
-    for k in range(K):
-        pos = y == k
-        P = int(pos.sum())
-        N = len(y) - P
-        if P == 0 or N == 0:
-            continue
-        r = stats.rankdata(p[:, k])
-        aucs.append((r[pos].sum() - P * (P + 1) / 2) / (P * N))
-    return float(np.mean(rec)), (float(np.mean(aucs)) if aucs else float("nan"))
-
-
-def holm(p):
-    p = np.asarray(p, dtype=np.float64)
-    out = np.full(len(p), np.nan)
-    idx = [i for i in range(len(p)) if not math.isnan(p[i])]
-    m = len(idx)
-    order = sorted(idx, key=lambda i: p[i])
-    run = 0.0
-    for rank, i in enumerate(order):
-        run = max(run, (m - rank) * p[i])
-        out[i] = min(run, 1.0)
-    return out
+    return metrics_sklearn_labelled(y[keep], p[keep])
 
 
 def fnum(s):

@@ -38,6 +38,7 @@ What it writes (see docs/evaluation.md, "Significance"):
                - replay: the permutations of ef_paired_permutation_test re-drawn with the
                  Python ef_rng, scored with scikit-learn: the p-values must be equal.
 Scores are float32 (written as their shortest float32 decimal) so C sees the same numbers.
+Importing it writes nothing: significance_check.py imports EfRng, the metrics and Holm.
 """
 import json
 import sys
@@ -49,7 +50,6 @@ from scipy import stats
 from sklearn import __version__ as sklearn_version
 from sklearn.metrics import recall_score, roc_auc_score
 
-warnings.filterwarnings("ignore")
 rng = np.random.default_rng(20200505)
 M64 = (1 << 64) - 1
 
@@ -163,33 +163,35 @@ def wilcoxon_case(name, a, b):
             "ties": bool(len(np.unique(np.abs(nz))) < len(nz)), "zeros": int((d == 0).sum())}
 
 
-wilcoxon = []
-for n in [1, 5, 10, 30, 50, 51, 60]:
-    # AvRec-like values, a slightly better on average: no ties, no zeros.
-    a = 0.62 + 0.02 * rng.normal(size=n)
-    b = a - 0.004 - 0.01 * rng.normal(size=n)
-    wilcoxon.append(wilcoxon_case(f"plain_n{n}", a, b))
-for n in [5, 10, 30, 60]:
-    # Ties in |d| (grid values), no zero difference.
-    b = np.round((0.6 + 0.02 * rng.normal(size=n)) * 1024) / 1024
-    steps = rng.choice([-3, -2, -1, 1, 2, 3, 4], size=n)
-    a = b + steps / 1024
-    wilcoxon.append(wilcoxon_case(f"ties_n{n}", a, b))
-for n in [10, 30, 60]:
-    # Zeros (dropped; normal approximation) and ties.
-    b = np.round((0.6 + 0.02 * rng.normal(size=n)) * 1024) / 1024
-    steps = rng.choice([-2, -1, 0, 1, 2, 3], size=n)
-    steps[0] = 0
-    steps[1] = 1
-    a = b + steps / 1024
-    wilcoxon.append(wilcoxon_case(f"zeros_n{n}", a, b))
-# r_plus at the centre (n = 4: ranks 1+4 positive, 2+3 negative): p = 1.
-wilcoxon.append(wilcoxon_case("centre_n4", [1.0, -2.0, -3.0, 4.0], [0.0, 0.0, 0.0, 0.0]))
-# Every difference positive, n = 10: the smallest exact p, 2 / 2^10.
-wilcoxon.append(wilcoxon_case("all_positive_n10", np.arange(1, 11) * 0.01 + 0.5, np.full(10, 0.5)))
-# A tie with a half rank in the exact branch: r_plus = 10.5, which scipy truncates to 10
-# (and, with the systems swapped, r_plus = 4.5 to 4).
-wilcoxon.append(wilcoxon_case("half_rank_n5", [0.5, -0.5, 0.25, 0.75, -0.125], [0.0] * 5))
+def wilcoxon_cases():
+    wilcoxon = []
+    for n in [1, 5, 10, 30, 50, 51, 60]:
+        # AvRec-like values, a slightly better on average: no ties, no zeros.
+        a = 0.62 + 0.02 * rng.normal(size=n)
+        b = a - 0.004 - 0.01 * rng.normal(size=n)
+        wilcoxon.append(wilcoxon_case(f"plain_n{n}", a, b))
+    for n in [5, 10, 30, 60]:
+        # Ties in |d| (grid values), no zero difference.
+        b = np.round((0.6 + 0.02 * rng.normal(size=n)) * 1024) / 1024
+        steps = rng.choice([-3, -2, -1, 1, 2, 3, 4], size=n)
+        a = b + steps / 1024
+        wilcoxon.append(wilcoxon_case(f"ties_n{n}", a, b))
+    for n in [10, 30, 60]:
+        # Zeros (dropped; normal approximation) and ties.
+        b = np.round((0.6 + 0.02 * rng.normal(size=n)) * 1024) / 1024
+        steps = rng.choice([-2, -1, 0, 1, 2, 3], size=n)
+        steps[0] = 0
+        steps[1] = 1
+        a = b + steps / 1024
+        wilcoxon.append(wilcoxon_case(f"zeros_n{n}", a, b))
+    # r_plus at the centre (n = 4: ranks 1+4 positive, 2+3 negative): p = 1.
+    wilcoxon.append(wilcoxon_case("centre_n4", [1.0, -2.0, -3.0, 4.0], [0.0, 0.0, 0.0, 0.0]))
+    # Every difference positive, n = 10: the smallest exact p, 2 / 2^10.
+    wilcoxon.append(wilcoxon_case("all_positive_n10", np.arange(1, 11) * 0.01 + 0.5, np.full(10, 0.5)))
+    # A tie with a half rank in the exact branch: r_plus = 10.5, which scipy truncates to 10
+    # (and, with the systems swapped, r_plus = 4.5 to 4).
+    wilcoxon.append(wilcoxon_case("half_rank_n5", [0.5, -0.5, 0.25, 0.75, -0.125], [0.0] * 5))
+    return wilcoxon
 
 
 # ---- Holm ----------------------------------------------------------------------------------
@@ -211,18 +213,20 @@ def holm_statsmodels(p):
     return out
 
 
-holm = []
-for p in [
-    [0.01, 0.04, 0.03, 0.005],
-    [0.5, 0.003, 0.32, 0.054, 0.0003],             # pingouin's / statsmodels' doc example
-    [0.02, 0.02, 0.02, 0.9, 0.001, 0.3],           # ties
-    [0.3, 0.4, 0.6, 0.2],                          # capped at 1
-    [0.04],                                        # m = 1
-    [0.012, 0.011, 0.2, 0.0125, 0.013, 0.05, 0.0001, 0.7],  # step-down monotonicity matters
-    list(rng.uniform(0, 0.1, 12)),
-    [0.01, float("nan"), 0.04, 0.02],              # an undefined test
-]:
-    holm.append({"p": [num(x) for x in p], "adjusted": [num(x) for x in holm_statsmodels(p)]})
+def holm_cases():
+    holm = []
+    for p in [
+        [0.01, 0.04, 0.03, 0.005],
+        [0.5, 0.003, 0.32, 0.054, 0.0003],             # pingouin's / statsmodels' doc example
+        [0.02, 0.02, 0.02, 0.9, 0.001, 0.3],           # ties
+        [0.3, 0.4, 0.6, 0.2],                          # capped at 1
+        [0.04],                                        # m = 1
+        [0.012, 0.011, 0.2, 0.0125, 0.013, 0.05, 0.0001, 0.7],  # step-down monotonicity matters
+        list(rng.uniform(0, 0.1, 12)),
+        [0.01, float("nan"), 0.04, 0.02],              # an undefined test
+    ]:
+        holm.append({"p": [num(x) for x in p], "adjusted": [num(x) for x in holm_statsmodels(p)]})
+    return holm
 
 
 # ---- bootstrap ------------------------------------------------------------------------------
@@ -273,22 +277,6 @@ def mc_se(values, q):
     return float((v[min(hi, B - 1)] - v[max(lo, 0)]) / 2)
 
 
-bootstrap = {}
-y, p = dataset(300, 4, 1.2)
-level, B = 0.95, 20000
-vr, va = bootstrap_values(y, p, B)
-qs = [50 * (1 - level), 50 * (1 + level)]
-full = metrics_sklearn(y, p)
-bootstrap["mc"] = {
-    "K": 4, "n": 300, "labels": y.tolist(), "probs": f32list(p), "level": level, "n_boot": B,
-    "avrec": full[0], "avauc": full[1],
-    "avrec_ci": [float(x) for x in np.percentile(vr, qs)],
-    "avauc_ci": [float(x) for x in np.percentile(va, qs)],
-    "avrec_se": [mc_se(vr, q / 100) for q in qs], "avauc_se": [mc_se(va, q / 100) for q in qs],
-    "tolerance": "atol = 5 * sqrt(2) * se (two independent Monte-Carlo estimates), rtol = 0",
-}
-
-
 def bootstrap_replay(name, y_all, p_all, K, B, seed, level):
     keep = y_all >= 0
     y, p = y_all[keep], p_all[keep]
@@ -313,26 +301,43 @@ def bootstrap_replay(name, y_all, p_all, K, B, seed, level):
             "n_avrec": len(vr), "n_avauc": len(va), "n_class_missing": missing}
 
 
-replay = []
-y, p = dataset(60, 3, 0.8, labels=rng.integers(-1, 3, 60))
-p = f32(np.round(p, 1))  # heavy ties
-replay.append(bootstrap_replay("ties_unknown", y, p, 3, 300, 11, 0.9))
-y = np.array([0, 0, 0, 0, 0, 1, -1])
-_, p = dataset(7, 2, 1.0, labels=np.array([0, 0, 0, 0, 0, 1, 0]))
-replay.append(bootstrap_replay("rare_class", y, p, 2, 200, 3, 0.5))
-y, p = dataset(40, 4, 1.0)
-replay.append(bootstrap_replay("plain", y, p, 4, 250, 20200504, 0.95))
-bootstrap["replay"] = replay
+def bootstrap_cases():
+    bootstrap = {}
+    y, p = dataset(300, 4, 1.2)
+    level, B = 0.95, 20000
+    vr, va = bootstrap_values(y, p, B)
+    qs = [50 * (1 - level), 50 * (1 + level)]
+    full = metrics_sklearn(y, p)
+    bootstrap["mc"] = {
+        "K": 4, "n": 300, "labels": y.tolist(), "probs": f32list(p), "level": level, "n_boot": B,
+        "avrec": full[0], "avauc": full[1],
+        "avrec_ci": [float(x) for x in np.percentile(vr, qs)],
+        "avauc_ci": [float(x) for x in np.percentile(va, qs)],
+        "avrec_se": [mc_se(vr, q / 100) for q in qs], "avauc_se": [mc_se(va, q / 100) for q in qs],
+        "tolerance": "atol = 5 * sqrt(2) * se (two independent Monte-Carlo estimates), rtol = 0",
+    }
 
-# Degenerate: perfect scores (every resample: AvRec = AvAUC = 1) and all scores tied
-# (AvAUC = 0.5 on every resample with two classes; everything predicted as class 0).
-y = np.repeat(np.arange(4), 25)
-perfect = np.full((100, 4), 0.1)
-perfect[np.arange(100), y] = 0.7
-bootstrap["perfect"] = {"K": 4, "n": 100, "labels": y.tolist(), "probs": f32list(perfect),
-                        "avrec_ci": [1.0, 1.0], "avauc_ci": [1.0, 1.0]}
-bootstrap["tied"] = {"K": 4, "n": 100, "labels": y.tolist(), "probs": f32list(np.full((100, 4), 0.25)),
-                     "avauc_ci": [0.5, 0.5]}
+    replay = []
+    y, p = dataset(60, 3, 0.8, labels=rng.integers(-1, 3, 60))
+    p = f32(np.round(p, 1))  # heavy ties
+    replay.append(bootstrap_replay("ties_unknown", y, p, 3, 300, 11, 0.9))
+    y = np.array([0, 0, 0, 0, 0, 1, -1])
+    _, p = dataset(7, 2, 1.0, labels=np.array([0, 0, 0, 0, 0, 1, 0]))
+    replay.append(bootstrap_replay("rare_class", y, p, 2, 200, 3, 0.5))
+    y, p = dataset(40, 4, 1.0)
+    replay.append(bootstrap_replay("plain", y, p, 4, 250, 20200504, 0.95))
+    bootstrap["replay"] = replay
+
+    # Degenerate: perfect scores (every resample: AvRec = AvAUC = 1) and all scores tied
+    # (AvAUC = 0.5 on every resample with two classes; everything predicted as class 0).
+    y = np.repeat(np.arange(4), 25)
+    perfect = np.full((100, 4), 0.1)
+    perfect[np.arange(100), y] = 0.7
+    bootstrap["perfect"] = {"K": 4, "n": 100, "labels": y.tolist(), "probs": f32list(perfect),
+                            "avrec_ci": [1.0, 1.0], "avauc_ci": [1.0, 1.0]}
+    bootstrap["tied"] = {"K": 4, "n": 100, "labels": y.tolist(), "probs": f32list(np.full((100, 4), 0.25)),
+                         "avauc_ci": [0.5, 0.5]}
+    return bootstrap
 
 
 # ---- permutation tests --------------------------------------------------------------------
@@ -359,40 +364,6 @@ def exact_permutation(y, pa, pb):
     return out
 
 
-permutation = {}
-y, pa = dataset(30, 4, 1.0)
-permutation["identical"] = {"K": 4, "n": 30, "labels": y.tolist(), "probs_a": f32list(pa), "probs_b": f32list(pa),
-                            "p_avauc": 1.0, "p_avrec": 1.0}
-
-y = np.repeat(np.arange(4), 150 // 4 + 1)[:150]
-perfect = np.full((150, 4), 0.1)
-perfect[np.arange(150), y] = 0.7
-_, rnd = dataset(150, 4, 0.0, labels=y)
-obs = [perm_stat(y, perfect, rnd, w) for w in ["avauc", "avrec"]]
-mx = [0.0, 0.0]
-for _ in range(2000):
-    s = rng.integers(0, 2, 150).astype(bool)
-    a2 = np.where(s[:, None], rnd, perfect)
-    b2 = np.where(s[:, None], perfect, rnd)
-    mx = [max(mx[0], perm_stat(y, a2, b2, "avauc")), max(mx[1], perm_stat(y, a2, b2, "avrec"))]
-permutation["perfect_vs_random"] = {
-    "K": 4, "n": 150, "labels": y.tolist(), "probs_a": f32list(perfect), "probs_b": f32list(rnd),
-    "observed": obs, "max_of_2000_null": mx, "n_perm": 999, "p_avauc": 1 / 1000, "p_avrec": 1 / 1000}
-assert mx[0] < obs[0] / 2 and mx[1] < obs[1] / 2
-
-exact = []
-for n, K, sig in [(10, 3, 2.0), (12, 2, 0.8)]:
-    labels = np.concatenate([np.arange(K), rng.integers(0, K, n - K)])
-    _, pa = dataset(n, K, sig, labels=labels)
-    _, pb = dataset(n, K, sig * 0.3, labels=labels)
-    pv = exact_permutation(labels, pa, pb)
-    exact.append({"K": K, "n": n, "labels": labels.tolist(), "probs_a": f32list(pa), "probs_b": f32list(pb),
-                  "observed": [perm_stat(labels, pa, pb, w) for w in ["avauc", "avrec"]],
-                  "p_avauc": pv["avauc"], "p_avrec": pv["avrec"], "n_perm": 20000,
-                  "tolerance": "atol = 5 sqrt(p (1 - p) / n_perm) + 1 / (1 + n_perm), rtol = 0"})
-permutation["exact"] = exact
-
-
 def permutation_replay(y_all, pa_all, pb_all, n_perm, seed):
     keep = y_all >= 0
     y, pa, pb = y_all[keep], pa_all[keep], pb_all[keep]
@@ -417,15 +388,59 @@ def permutation_replay(y_all, pa_all, pb_all, n_perm, seed):
             "p_avauc": (1 + ge["avauc"]) / (1 + n_perm), "p_avrec": (1 + ge["avrec"]) / (1 + n_perm)}
 
 
-labels = rng.integers(-1, 4, 90)  # 70-odd labelled: two 64-bit words per permutation
-_, pa = dataset(90, 4, 1.0, labels=labels)
-_, pb = dataset(90, 4, 0.8, labels=labels)
-pb = f32(np.round(pb, 2))  # ties within and across systems
-permutation["replay"] = permutation_replay(labels, pa, pb, 400, 99)
+def permutation_cases():
+    permutation = {}
+    y, pa = dataset(30, 4, 1.0)
+    permutation["identical"] = {"K": 4, "n": 30, "labels": y.tolist(), "probs_a": f32list(pa), "probs_b": f32list(pa),
+                                "p_avauc": 1.0, "p_avrec": 1.0}
 
-out = {"generator": "tests/reference/stats_reference.py", "numpy": np.__version__, "scipy": scipy.__version__,
-       "sklearn": sklearn_version, "wilcoxon": wilcoxon, "holm": holm, "bootstrap": bootstrap,
-       "permutation": permutation}
-with open(sys.argv[1] if len(sys.argv) > 1 else "stats.json", "w") as f:
-    json.dump(out, f, separators=(",", ":"))
-    f.write("\n")
+    y = np.repeat(np.arange(4), 150 // 4 + 1)[:150]
+    perfect = np.full((150, 4), 0.1)
+    perfect[np.arange(150), y] = 0.7
+    _, rnd = dataset(150, 4, 0.0, labels=y)
+    obs = [perm_stat(y, perfect, rnd, w) for w in ["avauc", "avrec"]]
+    mx = [0.0, 0.0]
+    for _ in range(2000):
+        s = rng.integers(0, 2, 150).astype(bool)
+        a2 = np.where(s[:, None], rnd, perfect)
+        b2 = np.where(s[:, None], perfect, rnd)
+        mx = [max(mx[0], perm_stat(y, a2, b2, "avauc")), max(mx[1], perm_stat(y, a2, b2, "avrec"))]
+    permutation["perfect_vs_random"] = {
+        "K": 4, "n": 150, "labels": y.tolist(), "probs_a": f32list(perfect), "probs_b": f32list(rnd),
+        "observed": obs, "max_of_2000_null": mx, "n_perm": 999, "p_avauc": 1 / 1000, "p_avrec": 1 / 1000}
+    assert mx[0] < obs[0] / 2 and mx[1] < obs[1] / 2
+
+    exact = []
+    for n, K, sig in [(10, 3, 2.0), (12, 2, 0.8)]:
+        labels = np.concatenate([np.arange(K), rng.integers(0, K, n - K)])
+        _, pa = dataset(n, K, sig, labels=labels)
+        _, pb = dataset(n, K, sig * 0.3, labels=labels)
+        pv = exact_permutation(labels, pa, pb)
+        exact.append({"K": K, "n": n, "labels": labels.tolist(), "probs_a": f32list(pa), "probs_b": f32list(pb),
+                      "observed": [perm_stat(labels, pa, pb, w) for w in ["avauc", "avrec"]],
+                      "p_avauc": pv["avauc"], "p_avrec": pv["avrec"], "n_perm": 20000,
+                      "tolerance": "atol = 5 sqrt(p (1 - p) / n_perm) + 1 / (1 + n_perm), rtol = 0"})
+    permutation["exact"] = exact
+
+    labels = rng.integers(-1, 4, 90)  # 70-odd labelled: two 64-bit words per permutation
+    _, pa = dataset(90, 4, 1.0, labels=labels)
+    _, pb = dataset(90, 4, 0.8, labels=labels)
+    pb = f32(np.round(pb, 2))  # ties within and across systems
+    permutation["replay"] = permutation_replay(labels, pa, pb, 400, 99)
+    return permutation
+
+
+def main():
+    warnings.filterwarnings("ignore")
+    # In this order: every case draws from the one generator rng.
+    wilcoxon, holm, bootstrap, permutation = wilcoxon_cases(), holm_cases(), bootstrap_cases(), permutation_cases()
+    out = {"generator": "tests/reference/stats_reference.py", "numpy": np.__version__, "scipy": scipy.__version__,
+           "sklearn": sklearn_version, "wilcoxon": wilcoxon, "holm": holm, "bootstrap": bootstrap,
+           "permutation": permutation}
+    with open(sys.argv[1] if len(sys.argv) > 1 else "stats.json", "w") as f:
+        json.dump(out, f, separators=(",", ":"))
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

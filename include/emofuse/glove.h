@@ -17,6 +17,7 @@
 #ifndef EMOFUSE_GLOVE_H
 #define EMOFUSE_GLOVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -76,6 +77,12 @@ ef_code ef_glove_build(const char *txt_path, const char *index_path, ef_glove_bu
 ef_code ef_glove_build_stream(FILE *in, const char *txt_path, uint64_t total, const char *index_path,
                               ef_glove_build_stats *stats, ef_glove_progress_fn progress, void *progress_ctx,
                               ef_error *err);
+
+/* Where emofuse keeps the index of a GloVe text file: the path without ".gz" and ".txt",
+ * plus ".efg" (glove.42B.300d.txt -> glove.42B.300d.efg). `models glove-index` writes it
+ * there and `features text --glove FILE.txt` looks for it there, so one index serves both.
+ * False when it does not fit in cap bytes. */
+bool ef_glove_index_path(const char *txt_path, char *out, size_t cap);
 
 typedef struct ef_glove ef_glove;
 

@@ -20,7 +20,7 @@ static void usage(FILE *out)
             "  -m, --manifest CSV     corpus manifest (columns id, transcript, ...)\n"
             "  -o, --out FILE         feature store to create or update\n"
             "      --model DIR        HuggingFace BERT folder (config.json, vocab.txt, model.safetensors)\n"
-            "      --glove FILE       GloVe text file (indexed once into FILE.efidx) or such an index\n"
+            "      --glove FILE       GloVe text file (indexed once into NAME.efg, as `models glove-index` does) or such an index\n"
             "      --column NAME      text column (default %s)\n"
             "      --layers FIRST:N   hidden states combined (default: the last %d)\n"
             "      --mean             average the layers instead of summing them\n"

@@ -187,11 +187,8 @@ static int cmd_glove_index(int argc, char **argv)
     if (!in_path) return cli_usage_error("models glove-index: which GloVe text file? e.g. glove.42B.300d.txt");
     char out_buf[4096];
     if (!out_path) {
-        size_t n = strlen(in_path);
-        if (ends_with(in_path, ".gz")) n -= 3;
-        if (n >= 4 && strncmp(in_path + n - 4, ".txt", 4) == 0) n -= 4;
-        if (n + 5 > sizeof out_buf) return cli_usage_error("models glove-index: path too long");
-        snprintf(out_buf, sizeof out_buf, "%.*s.efg", (int)n, in_path);
+        if (!ef_glove_index_path(in_path, out_buf, sizeof out_buf))
+            return cli_usage_error("models glove-index: path too long");
         out_path = out_buf;
     }
     ef_error err = {0};

@@ -34,8 +34,8 @@ json_object *ef_feature_json_double(double v);
 char *ef_feature_json_string(json_object *o);
 
 /* A GloVe argument may be the text release or an index built from it: build the index
- * next to the text file once ("<file>.efidx", noted on log when not NULL) and reuse it. */
-
+ * where `models glove-index` puts it (ef_glove_index_path; noted on log when not NULL)
+ * once and reuse it. */
 ef_code ef_feature_open_glove(const char *path, FILE *log, ef_glove **g, ef_error *err);
 
 #endif

@@ -87,7 +87,7 @@ static ef_code extract_glove(void *ctx, int64_t item, int thread, float **rows, 
 }
 
 /* A GloVe argument may be the text release or an index built from it: build the index
- * next to the text file once ("<file>.efidx") and reuse it afterwards. */
+ * where `models glove-index` puts it (ef_glove_index_path) once and reuse it afterwards. */
 ef_code ef_feature_open_glove(const char *path, FILE *log, ef_glove **g, ef_error *err)
 {
     char magic[8] = {0};
@@ -99,7 +99,7 @@ ef_code ef_feature_open_glove(const char *path, FILE *log, ef_glove **g, ef_erro
     size_t n = strlen(path) + 8;
     char *idx = malloc(n);
     if (!idx) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(idx, n, "%s.efidx", path);
+    ef_glove_index_path(path, idx, n); /* never longer than the path plus ".efg" */
     ef_code rc = EF_OK;
     if (!(*g = ef_glove_open(idx, NULL))) {
         if (log) fprintf(log, "building GloVe index %s (once)\n", idx);

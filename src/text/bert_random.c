@@ -20,6 +20,7 @@
 #include "emofuse/atomic_file.h"
 #include "bert_model.h"
 #include "emofuse/bert.h"
+#include "emofuse/hash.h"
 #include "emofuse/progress.h"
 #include "emofuse/rng.h"
 #include "emofuse/safetensors.h"
@@ -48,15 +49,7 @@ typedef struct {
     uint64_t mask;
 } word_set;
 
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
+static uint64_t fnv1a(const char *s, size_t n) { return ef_fnv1a64(EF_FNV1A64_INIT, s, n); }
 
 static void set_free(word_set *s)
 {

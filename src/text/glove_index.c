@@ -149,3 +149,14 @@ int64_t ef_glove_find(const ef_glove *g, const char *word, size_t len)
     }
     return -1;
 }
+
+bool ef_glove_index_path(const char *txt_path, char *out, size_t cap)
+{
+    size_t n = strlen(txt_path);
+    if (n >= 3 && strcmp(txt_path + n - 3, ".gz") == 0) n -= 3;
+    if (n >= 4 && strncmp(txt_path + n - 4, ".txt", 4) == 0) n -= 4;
+    if (n + sizeof ".efg" > cap) return false;
+    memcpy(out, txt_path, n);
+    memcpy(out + n, ".efg", sizeof ".efg");
+    return true;
+}

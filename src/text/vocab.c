@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "emofuse/hash.h"
 #include "emofuse/tokenizer.h"
 #include "text/tok_utf8.h"
 
@@ -29,17 +30,9 @@ struct ef_vocab {
     int32_t unk, cls, sep, pad, msk;
 };
 
-#define FNV_OFFSET 1469598103934665603ull
-#define FNV_PRIME 1099511628211ull
-
-static uint64_t fnv_update(uint64_t h, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
+/* core's streaming FNV-1a: the table lives in memory only, so any basis would do. */
+#define FNV_OFFSET EF_FNV1A64_INIT
+#define fnv_update ef_fnv1a64
 
 /* Probe for a token given as prefix ("" or "##") + piece with full hash h. */
 static int32_t probe(const ef_vocab *v, uint64_t h, const char *prefix, size_t plen, const char *s, size_t n)

@@ -50,7 +50,17 @@ TXT
 "$bin" features text --manifest "$dir/m.csv" --out "$dir/glove.safetensors" --glove "$dir/glove.txt" -q \
   2> "$dir/err" || fail "glove features: $(cat "$dir/err")"
 grep -q "2 of 8 words (25.0%) not in the GloVe vocabulary" "$dir/err" || fail "OOV report: $(cat "$dir/err")"
-[[ -s "$dir/glove.txt.efidx" ]] || fail "index not built next to the text file"
+[[ -s "$dir/glove.efg" ]] || fail "index not built next to the text file as glove.efg"
+# `models glove-index` and `features text` share one index: after the first, the second
+# builds nothing (same name: the text path without .txt, plus .efg).
+cp "$dir/glove.txt" "$dir/shared.txt"
+"$bin" models glove-index "$dir/shared.txt" > /dev/null 2> "$dir/err" || fail "glove-index: $(cat "$dir/err")"
+[[ -s "$dir/shared.efg" ]] || fail "models glove-index should write shared.efg"
+"$bin" features text --manifest "$dir/m.csv" --out "$dir/shared.safetensors" --glove "$dir/shared.txt" \
+  2> "$dir/err" || fail "glove features from the shared index: $(cat "$dir/err")"
+grep -q "building GloVe index" "$dir/err" && fail "features text rebuilt the index glove-index wrote: $(cat "$dir/err")"
+cmp -s <("$bin" features info "$dir/shared.safetensors" --ids | grep -v "^config") <("$bin" features info "$dir/glove.safetensors" --ids | grep -v "^config") \
+  || fail "features from the shared index differ"
 "$bin" features info "$dir/glove.safetensors" --ids > "$dir/ginfo"
 grep -q "^dims: 3" "$dir/ginfo" || fail "glove dims"
 [[ $(awk '$1=="u1"{print $2}' "$dir/ginfo") -eq 4 ]] || fail "u1 should have 4 words"

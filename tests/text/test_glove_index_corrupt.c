@@ -1,4 +1,4 @@
-/* Review regressions for the GloVe index:
+/* Corrupt or malformed GloVe input is refused, never read:
  *  - ef_glove_open must reject word offsets that point past the word pool (it used to
  *    read pool[offset - 1] before checking the bound: a crafted index crashed it);
  *  - a first line "word " with no values must be a build error naming file:line (it used

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Review regressions for `emofuse features`:
+# Checks of `emofuse features` stores and their commands:
 #  - the store's emofuse.config must be valid JSON even when the GloVe/model path holds
 #    characters that need escaping (a '"' or '\' used to be pasted in raw);
 #  - `features info STORE` refuses arguments it does not know instead of ignoring them;

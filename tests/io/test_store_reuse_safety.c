@@ -1,4 +1,4 @@
-/* Review regressions for the feature-store builder and the manifest loader:
+/* The feature-store builder reuses only what is valid, and manifests load safely in parallel:
  *  - a stale part file (written for another input) must never be packed when the
  *    extraction of its item fails now;
  *  - an old store whose tensor shape disagrees with the requested dimension must not be

@@ -1,4 +1,4 @@
-/* Review regressions for safetensors:
+/* Safetensors sizes and names are checked both ways:
  *  - writer: the byte size of a tensor is computed with overflow checks (a wrapped
  *    product used to be accepted and written as a header that disagrees with the data),
  *    and unknown dtypes are refused;

@@ -1,4 +1,4 @@
-/* Review regressions for core: ef_mkdir_p("") used to start its walk one byte past the
+/* ef_mkdir_p at its edges: ef_mkdir_p("") used to start its walk one byte past the
  * end of the copied path (heap over-read, and mkdir of whatever bytes followed). */
 #include <string.h>
 

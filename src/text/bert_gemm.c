@@ -103,8 +103,8 @@ static void chunk_item(void *p, int64_t item, int thread)
     const chunk_job *j = p;
     int n0 = (int)item * EF_GEMM_NCHUNK, n1 = n0 + EF_GEMM_NCHUNK < j->g->N ? n0 + EF_GEMM_NCHUNK : j->g->N;
 #ifdef EF_X86
-    if (j->isa >= EF_BERT_ISA_AVX512) ef_bert_gemm_chunk_avx512(j->g, n0, n1);
-    else ef_bert_gemm_chunk_avx2(j->g, n0, n1);
+    ef_bert_gemm_chunk(j->isa >= EF_BERT_ISA_AVX512 ? &ef_bert_gemm_kernel_avx512 : &ef_bert_gemm_kernel_avx2, j->g,
+                       n0, n1);
 #else
     (void)n0;
     (void)n1;

@@ -3,7 +3,8 @@
  * ymm vectors: MR = 3 rows of X x NR = 4 rows of W = 12 accumulators + 3 X vectors + 1 W
  * vector, i.e. all 16 ymm registers; K tails through maskload (zeros beyond the row, no
  * read past it). The last pass of a block takes the 1-3 remaining rows (tile variants),
- * so no row of X is computed twice. Blocking and alignment as in the AVX-512 kernel. */
+ * so no row of X is computed twice. The blocking is bert_gemm_blocking.c's, shared with the
+ * AVX-512 kernel. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <stdint.h>
@@ -130,45 +131,11 @@ TAVX2 static void tile(const ef_gemm_args *g, int m0, int mr, int n0, int nr, in
     else tile3(g, m0, n0, nr, k0, kb, head, pf, pfn);
 }
 
-TAVX2 void ef_bert_gemm_chunk_avx2(const ef_gemm_args *g, int n0, int n1)
-{
-    const int big = g->M > SMALL_M;
-    const int kc = big ? KC_BIG : g->K, mb = big ? MB_BIG : g->M;
-    for (int k0 = 0; k0 < g->K; k0 += kc) {
-        int kb = g->K - k0 < kc ? g->K - k0 : kc;
-        /* Compute-bound sizes (M > SMALL_M): peel head columns so that every later W load
-         * is 32-byte aligned. Safetensors data is only 8-byte aligned (BERT-base: 8 mod 64),
-         * so each unaligned load splits a cache line, which Intel cores pay for with a second
-         * L1 access; the encoder gives X the same alignment (bert_encoder.c, ws_align). Not
-         * for M <= SMALL_M: the loads wait for DRAM there, and the peel measured 10% slower
-         * on the AMD EPYC. All W rows share the alignment when the stride is a multiple of
-         * the vector. */
-        int head = 0;
-        if (big && g->ldw % VL == 0 && ((uintptr_t)g->W & 3u) == 0)
-            head = (int)(((32u - ((uintptr_t)(g->W + k0) & 31u)) & 31u) / 4u);
-        if (head >= kb) head = 0;
-        for (int mb0 = 0; mb0 < g->M; mb0 += mb) {
-            int mc = g->M - mb0 < mb ? g->M - mb0 : mb;
-            int passes = (mc + MR - 1) / MR;
-            for (int n = n0; n < n1; n += NR) {
-                int nr = n1 - n < NR ? n1 - n : NR;
-                int can_pf = n + 2 * NR <= g->N;
-                const float *next = g->W + (size_t)(n + NR) * g->ldw + k0;
-                for (int p = 0; p < passes; p++) {
-                    int m0 = mb0 + p * MR, mr = mb0 + mc - m0 < MR ? mb0 + mc - m0 : MR;
-                    if (!can_pf) tile(g, m0, mr, n, nr, k0, kb, head, NULL, 0);
-                    else if (passes >= NR) {
-                        if (p < NR) tile(g, m0, mr, n, nr, k0, kb, head, next + (size_t)p * g->ldw, 1);
-                        else tile(g, m0, mr, n, nr, k0, kb, head, NULL, 0);
-                    } else if (p == 0) tile(g, m0, mr, n, nr, k0, kb, head, next, NR);
-                    else tile(g, m0, mr, n, nr, k0, kb, head, NULL, 0);
-                }
-            }
-        }
-    }
-    if (g->gelu)
-        for (int m = 0; m < g->M; m++) ef_bert_gelu_avx2(g->out + (size_t)m * g->ldo + n0, (size_t)(n1 - n0));
-}
+/* MB_BIG: a multiple of MR, so a block's passes are all full. */
+const ef_gemm_kernel ef_bert_gemm_kernel_avx2 = {
+    .tile = tile, .gelu = ef_bert_gelu_avx2, .mr = MR, .mr_max = MR, .nr = NR, .vec_floats = VL,
+    .small_m = SMALL_M, .kc_big = KC_BIG, .mb_big = MB_BIG, .pf_ahead = 1,
+};
 #else
 typedef int ef_bert_gemm_no_x86; /* ISO C: no empty translation unit */
 #endif

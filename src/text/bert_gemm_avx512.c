@@ -11,18 +11,8 @@
  * 128 tokens 67-72 -> 80-86, 16 tokens unchanged (71-73); MR = 5 was slower at 16-17
  * tokens, MR = 8 spills registers; prefetching 2 or 4 tiles ahead instead of 1: no change.
  *
- * Blocking, per chunk of EF_GEMM_NCHUNK W rows: K in blocks of kc, M in blocks of mb rows,
- * then W tiles (4 rows x kc) with the mb rows under each; the next tile's rows are
- * prefetched (into L2) spread over the passes.
- * - M <= SMALL_M (batch-1 texts, the weights stream from DRAM): kc = K and mb = M, the
- *   longest sequential W streams (measured best on the AMD EPYC).
- * - M > SMALL_M (compute-bound): kc = KC_BIG = 768, mb = MB_BIG = 128: the W tile
- *   (4 x 768 floats, 12 KB) stays in L1 for all passes and the X slab (mb x kc, 384 KB)
- *   in L2. Measured on the AMD EPYC (1 thread, CPU time, M = 64 / 128, one BERT layer
- *   per call): kc = 256 or 384 lose 15-25% (each K block adds an hsum epilogue and a
- *   read-modify-write of the outputs), mb = 8 or 16 (X block "in L1") 3-10% (Zen 4's
- *   32 KB L1 holds neither 16 x 768 X rows nor 8 rows plus the W tile); so the blocking
- *   stayed, and the robustness fix is the alignment below. */
+ * The blocking around it is bert_gemm_blocking.c's, shared with the AVX2 kernel; this file
+ * gives it the tile and its sizes (ef_bert_gemm_kernel_avx512). */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <stdint.h>
@@ -171,62 +161,10 @@ T512 static void tile(const ef_gemm_args *g, int m0, int mr, int n0, int nr, int
     }
 }
 
-/* Row count of pass p of a block of mc rows split into passes of mr rows: the remainder
- * joins the last full pass while that stays <= MR_MAX rows (17 = 4+4+4+5), else it is a
- * pass of its own (19 = 4+4+4+4+3); never rows computed twice. */
-static int pass_count(int mc, int mr)
-{
-    int full = mc / mr, rem = mc % mr;
-    if (full == 0) return 1;
-    return rem && mr + rem > MR_MAX ? full + 1 : full;
-}
-
-static int pass_rows(int mc, int mr, int p, int passes)
-{
-    if (p < passes - 1) return mr;
-    return mc - p * mr;
-}
-
-T512 void ef_bert_gemm_chunk_avx512(const ef_gemm_args *g, int n0, int n1)
-{
-    const int big = g->M > SMALL_M;
-    const int kc = big ? KC_BIG : g->K, mb = big ? MB_BIG : g->M, mr = MR;
-    for (int k0 = 0; k0 < g->K; k0 += kc) {
-        int kb = g->K - k0 < kc ? g->K - k0 : kc;
-        /* Compute-bound sizes (M > SMALL_M): peel head columns so that every later W load
-         * is 64-byte aligned. Safetensors data is only 8-byte aligned (BERT-base: 8 mod 64),
-         * so each unaligned load splits a cache line, which Intel cores pay for with a second
-         * L1 access; the encoder gives X the same alignment (bert_encoder.c, ws_align). Not
-         * for M <= SMALL_M: the loads wait for DRAM there, and the peel measured 10% slower
-         * on the AMD EPYC. All W rows share the alignment when the stride is a multiple of
-         * the vector. */
-        int head = 0;
-        if (big && g->ldw % VL == 0 && ((uintptr_t)g->W & 3u) == 0)
-            head = (int)(((64u - ((uintptr_t)(g->W + k0) & 63u)) & 63u) / 4u);
-        if (head >= kb) head = 0;
-        for (int mb0 = 0; mb0 < g->M; mb0 += mb) {
-            int mc = g->M - mb0 < mb ? g->M - mb0 : mb;
-            int passes = pass_count(mc, mr);
-            for (int n = n0; n < n1; n += NR) {
-                int nr = n1 - n < NR ? n1 - n : NR;
-                /* the next tile's NR rows, one row per pass (or all in the first pass) */
-                int can_pf = n + (PF_AHEAD + 1) * NR <= g->N;
-                const float *next = g->W + (size_t)(n + PF_AHEAD * NR) * g->ldw + k0;
-                for (int p = 0; p < passes; p++) {
-                    int m0 = mb0 + p * mr, rows = pass_rows(mc, mr, p, passes);
-                    if (!can_pf) tile(g, m0, rows, n, nr, k0, kb, head, NULL, 0);
-                    else if (passes >= NR) {
-                        if (p < NR) tile(g, m0, rows, n, nr, k0, kb, head, next + (size_t)p * g->ldw, 1);
-                        else tile(g, m0, rows, n, nr, k0, kb, head, NULL, 0);
-                    } else if (p == 0) tile(g, m0, rows, n, nr, k0, kb, head, next, NR);
-                    else tile(g, m0, rows, n, nr, k0, kb, head, NULL, 0);
-                }
-            }
-        }
-    }
-    if (g->gelu)
-        for (int m = 0; m < g->M; m++) ef_bert_gelu_avx512(g->out + (size_t)m * g->ldo + n0, (size_t)(n1 - n0));
-}
+const ef_gemm_kernel ef_bert_gemm_kernel_avx512 = {
+    .tile = tile, .gelu = ef_bert_gelu_avx512, .mr = MR, .mr_max = MR_MAX, .nr = NR, .vec_floats = VL,
+    .small_m = SMALL_M, .kc_big = KC_BIG, .mb_big = MB_BIG, .pf_ahead = PF_AHEAD,
+};
 #else
 typedef int ef_bert_gemm_no_x86; /* ISO C: no empty translation unit */
 #endif

@@ -238,7 +238,7 @@ static void emit(float *all_hidden, float *layer_sum, uint64_t mask, int l, cons
 ef_code ef_bert_forward(const ef_bert_model *m, ef_bert_workspace *ws, const int32_t *ids, const int *lens, int B,
                         float *all_hidden, float *layer_sum, uint64_t sum_mask, ef_error *err)
 {
-    int N;
+    int N = 0; /* set by check_batch; GCC -O3 cannot see that ef_fail never returns EF_OK */
     ef_code rc = check_batch(m, ws, ids, lens, B, &N, err);
     if (rc) return rc;
     const ef_bert_config *c = &m->cfg;

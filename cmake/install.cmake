@@ -17,7 +17,7 @@ foreach(m ${EMOFUSE_LIB_MODULES})
   list(APPEND _objs $<TARGET_OBJECTS:emofuse_${m}_obj>)
 endforeach()
 set(_deps Threads::Threads m PkgConfig::JSONC PkgConfig::SNDFILE PkgConfig::SOXR PkgConfig::FFTW3F
-    PkgConfig::UTF8PROC PkgConfig::OPENBLAS PkgConfig::CURL PkgConfig::CRYPTO)
+    PkgConfig::UTF8PROC PkgConfig::OPENBLAS PkgConfig::CURL PkgConfig::CRYPTO PkgConfig::ZLIB)
 
 add_library(emofuse_shared SHARED ${_objs})
 target_link_libraries(emofuse_shared PRIVATE ${_deps})

@@ -10,7 +10,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config
   libsndfile1-dev libsoxr-dev libfftw3-dev libopenblas-dev libutf8proc-dev libjson-c-dev
-  libcurl4-openssl-dev libssl-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
+  libcurl4-openssl-dev libssl-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core zlib1g-dev
   espeak-ng sox python3 time
   slurm-wlm munge python3-numpy python3-sklearn chromium clang)
 if [[ "${1:-}" == "--reference" ]]; then

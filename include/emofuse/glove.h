@@ -68,11 +68,13 @@ typedef void (*ef_glove_progress_fn)(void *ctx, uint64_t done, uint64_t total);
  * index_path. Vectors are streamed to disk; memory is proportional to the vocabulary's
  * words (~40 MB for glove.42B), never to N x D. Errors name "file:line: cause"
  * (wrong number of values, not a number, non-finite value, empty word, no lines).
+ * gzip-compressed text (recognised by its magic bytes, whatever the name) is read through
+ * zlib; corrupt or truncated gzip data is an EF_ERR_FORMAT error and nothing is written.
  * stats, progress may be NULL. */
 ef_code ef_glove_build(const char *txt_path, const char *index_path, ef_glove_build_stats *stats,
                        ef_glove_progress_fn progress, void *progress_ctx, ef_error *err);
 
-/* Same from an open stream (e.g. the output of `gzip -dc`): txt_path names it in messages,
+/* Same from an open stream (e.g. a pipe): txt_path names it in messages,
  * total is its size for progress (0 = unknown). The stream is read to its end, not closed. */
 ef_code ef_glove_build_stream(FILE *in, const char *txt_path, uint64_t total, const char *index_path,
                               ef_glove_build_stats *stats, ef_glove_progress_fn progress, void *progress_ctx,

@@ -6,8 +6,11 @@
 #ifndef EMOFUSE_CLI_H
 #define EMOFUSE_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "emofuse/status.h"
 
@@ -43,5 +46,26 @@ bool cli_output_clobbers_input(const char *out, ...);
 
 /* True when argv[i] is -h or --help. */
 bool cli_is_help(const char *arg);
+
+/* getopt_long for every subcommand: the same return values, but an unknown option or a
+ * missing value prints "error: <cmd>: unknown option '--x' (see emofuse <cmd> --help)"
+ * (or "... needs a value") and returns '?'; the caller then returns 2. shortopts is
+ * written without getopt's leading ':'. Set optind = 1 before the first call. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts, const char *cmd);
+
+/* One entry of a subcommand table. */
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is name */
+    const char *summary;               /* one line for the usage text */
+} cli_command;
+
+/* Run the command argv[1] names. No argument: usage on stderr, 2; -h/--help: usage on
+ * stdout, 0; an unknown name: "error: <group>: unknown command 'x' (one of: ...)", 2.
+ * group is "" for the top level, else e.g. "features". */
+int cli_dispatch(const char *group, const cli_command *table, size_t n, void (*usage)(FILE *out), int argc,
+                 char **argv);
+/* The table as "  name   summary" lines, for usage texts. */
+void cli_print_commands(FILE *out, const cli_command *table, size_t n);
 
 #endif

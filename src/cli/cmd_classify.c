@@ -63,7 +63,7 @@ static int parse_args(classify_args *a, int argc, char **argv)
         {0, 0, 0, 0}};
     int c, fmts = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "M:t:T:m:B:G:JCj:b:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "M:t:T:m:B:G:JCj:b:qh", opts, "classify")) != -1) {
         switch (c) {
         case 'M': a->model = optarg; break;
         case 't': a->transcript = optarg; break;

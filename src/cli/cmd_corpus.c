@@ -78,7 +78,7 @@ int cmd_corpus(int argc, char **argv)
     int c;
     optind = 1;
     /* argv[1] is the corpus kind: parse from there so DIR can come before or after -o. */
-    while ((c = getopt_long(argc - 1, argv + 1, "o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc - 1, argv + 1, "o:h", opts, "corpus")) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'L': map_path = optarg; break;

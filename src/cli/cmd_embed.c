@@ -45,49 +45,45 @@ int cmd_embed(int argc, char **argv)
     const char *model_dir = NULL, *text = NULL, *out_path = NULL, *layers = NULL;
     int all_layers = 0;
     ef_bert_feat_opts o = ef_bert_feat_default_params();
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        long v;
-#define NEED_ARG()                                                        \
-    do {                                                                  \
-        if (i + 1 >= argc) return cli_usage_error("%s needs a value", a); \
-    } while (0)
-        if (cli_is_help(a)) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            NEED_ARG();
-            model_dir = argv[++i];
-        } else if (!strcmp(a, "-t") || !strcmp(a, "--text")) {
-            NEED_ARG();
-            text = argv[++i];
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--out")) {
-            NEED_ARG();
-            out_path = argv[++i];
-        } else if (!strcmp(a, "-a") || !strcmp(a, "--all-layers")) {
-            all_layers = 1;
-        } else if (!strcmp(a, "--layers")) {
-            NEED_ARG();
-            layers = argv[++i];
-        } else if (!strcmp(a, "--mean")) {
-            o.mean = 1;
-        } else if (!strcmp(a, "--keep-special")) {
-            o.keep_special = 1;
-        } else if (!strcmp(a, "--truncate")) {
-            o.truncate = 1;
-        } else if (!strcmp(a, "--stride")) {
-            NEED_ARG();
-            if (!cli_parse_int(a, argv[++i], 1, 1 << 20, &v)) return 2;
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"text", required_argument, 0, 't'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"all-layers", no_argument, 0, 'a'},
+                                         {"layers", required_argument, 0, 'L'},
+                                         {"mean", no_argument, 0, 'M'},
+                                         {"keep-special", no_argument, 0, 'K'},
+                                         {"truncate", no_argument, 0, 'T'},
+                                         {"stride", required_argument, 0, 'S'},
+                                         {"threads", required_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    long v;
+    int c;
+    optind = 1;
+    while ((c = cli_getopt(argc, argv, "m:t:o:ah", opts, "embed")) != -1) {
+        switch (c) {
+        case 'm': model_dir = optarg; break;
+        case 't': text = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 'a': all_layers = 1; break;
+        case 'L': layers = optarg; break;
+        case 'M': o.mean = 1; break;
+        case 'K': o.keep_special = 1; break;
+        case 'T': o.truncate = 1; break;
+        case 'S':
+            if (!cli_parse_int("--stride", optarg, 1, 1 << 20, &v)) return 2;
             o.window_stride = (int)v;
-        } else if (!strcmp(a, "--threads")) {
-            NEED_ARG();
-            if (!cli_parse_int(a, argv[++i], 0, 4096, &v)) return 2;
+            break;
+        case 'j':
+            if (!cli_parse_int("--threads", optarg, 0, 4096, &v)) return 2;
             o.n_threads = (int)v;
-        } else {
-            return cli_usage_error("unknown option '%s' (see emofuse embed --help)", a);
+            break;
+        case 'h': usage(stdout); return 0;
+        default: return 2;
         }
-#undef NEED_ARG
     }
+    if (optind < argc)
+        return cli_usage_error("embed: unexpected argument '%s' (the text comes with -t/--text)", argv[optind]);
     if (!model_dir || !text || !out_path) return cli_usage_error("embed needs --model, --text and --out");
     if (layers) {
         int first, count, used = 0;

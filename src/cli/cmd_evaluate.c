@@ -211,7 +211,7 @@ int cmd_evaluate(int argc, char **argv)
         {"csv", no_argument, 0, 'c'}, {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "+h", opts, "evaluate")) != -1) {
         switch (c) {
         case 'c':
         case 'j':

@@ -71,7 +71,7 @@ int cmd_experiment(int argc, char **argv)
     int c;
     long v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:j:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:j:qh", opts, "experiment")) != -1) {
         switch (c) {
         case 'P': preset = optarg; break;
         case 'S':

@@ -9,16 +9,20 @@
 #include "cli/cli.h"
 #include "cli/features_common.h"
 
+static const cli_command kinds[] = {
+    {"audio", cmd_features_audio, "36-dim acoustic LLDs of every manifest row's `audio` file"},
+    {"text", cmd_features_text, "BERT (--model DIR) or GloVe (--glove INDEX) embeddings of the `transcript` column"},
+    {"merge", cmd_features_merge, "join stores of the same features (e.g. the --shard I/N parts of a corpus) into one"},
+    {"stats", cmd_features_stats, "z-normalisation mean/std of a store over a list of (training) ids"},
+    {"info", cmd_features_info, "what a store holds (kind, dims, utterances, frames)"},
+};
+
 static void usage(FILE *out)
 {
+    fprintf(out, "usage: emofuse features <kind> [options]\n\n");
+    cli_print_commands(out, kinds, sizeof kinds / sizeof kinds[0]);
     fprintf(out,
-            "usage: emofuse features <kind> [options]\n\n"
-            "  audio   36-dim acoustic LLDs of every manifest row's `audio` file\n"
-            "  text    BERT (--model DIR) or GloVe (--glove INDEX) embeddings of the `transcript` column\n"
-            "  merge   join stores of the same features (e.g. the --shard I/N parts of a corpus) into one\n"
-            "  stats   z-normalisation mean/std of a store over a list of (training) ids\n"
-            "  info    what a store holds (kind, dims, utterances, frames)\n\n"
-            "Stores are safetensors files with one (T, D) tensor per utterance id; an interrupted\n"
+            "\nStores are safetensors files with one (T, D) tensor per utterance id; an interrupted\n"
             "run resumes where it stopped, and unchanged utterances are never recomputed. With\n"
             "--shard I/N, audio and text extract only the I-th of N blocks of manifest rows, so\n"
             "several machines can share a corpus; `features merge` joins their stores.\n"
@@ -27,20 +31,7 @@ static void usage(FILE *out)
 
 int cmd_features(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    if (cli_is_help(argv[1])) {
-        usage(stdout);
-        return 0;
-    }
-    if (strcmp(argv[1], "audio") == 0) return cmd_features_audio(argc - 1, argv + 1);
-    if (strcmp(argv[1], "text") == 0) return cmd_features_text(argc - 1, argv + 1);
-    if (strcmp(argv[1], "merge") == 0) return cmd_features_merge(argc - 1, argv + 1);
-    if (strcmp(argv[1], "stats") == 0) return cmd_features_stats(argc - 1, argv + 1);
-    if (strcmp(argv[1], "info") == 0) return cmd_features_info(argc - 1, argv + 1);
-    return cli_usage_error("features: unknown kind '%s' (audio, text, merge, stats or info)", argv[1]);
+    return cli_dispatch("features", kinds, sizeof kinds / sizeof kinds[0], usage, argc, argv);
 }
 
 int features_report(const char *cmd, const char *out_path, const ef_pipeline_feature_opts *o,

@@ -26,7 +26,7 @@ int cmd_features_merge(int argc, char **argv)
         {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "o:h", opts, "features merge")) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'h': usage(stdout); return 0;

@@ -29,7 +29,7 @@ int cmd_features_stats(int argc, char **argv)
                                          {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "s:i:o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "s:i:o:h", opts, "features stats")) != -1) {
         switch (c) {
         case 's': store_path = optarg; break;
         case 'i': ids_path = optarg; break;

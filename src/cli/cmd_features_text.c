@@ -56,7 +56,7 @@ int cmd_features_text(int argc, char **argv)
         {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:o:t:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "m:o:t:qh", opts, "features text")) != -1) {
         switch (c) {
         case 'm': manifest_path = optarg; break;
         case 'o': out = optarg; break;

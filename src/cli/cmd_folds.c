@@ -57,7 +57,7 @@ int cmd_folds(int argc, char **argv)
     int c;
     long v;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:b:k:s:o:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "m:b:k:s:o:h", opts, "folds")) != -1) {
         switch (c) {
         case 'm': manifest = optarg; break;
         case 'b': by = optarg; break;

@@ -57,7 +57,7 @@ static int parse_args(predict_args *a, int argc, char **argv)
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "M:T:A:i:m:o:b:j:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "M:T:A:i:m:o:b:j:h", opts, "predict")) != -1) {
         switch (c) {
         case 'M': a->model = optarg; break;
         case 'T': a->text_store = optarg; break;

@@ -7,34 +7,36 @@
 #include "cli/cli.h"
 #include "emofuse/experiment.h"
 
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: emofuse report OUT\n"
+            "       emofuse report OUT [OUT...] -o DIR\n\n"
+            "Merges the finished runs of the experiment folder OUT (every shard's) into\n"
+            "OUT/scores/<system>/seed<k>.csv and writes OUT/table1.md, OUT/table1.csv, the\n"
+            "significance results, the figures and OUT/report.html.\n"
+            "Exit status 0 when the grid is complete, 3 when some runs are still missing.\n\n"
+            "With -o DIR: writes DIR/fig3.svg, .pdf and .png, Figure 3 with one panel per OUT\n"
+            "(e.g. IEMOCAP and MSP-PODCAST side by side), titled with each corpus' name, from the\n"
+            "OUTs' seeds.csv (run `emofuse report OUT` on each first).\n");
+}
+
 int cmd_report(int argc, char **argv)
 {
-    if (argc == 2 && cli_is_help(argv[1])) {
-        printf("usage: emofuse report OUT\n"
-               "       emofuse report OUT [OUT...] -o DIR\n\n"
-               "Merges the finished runs of the experiment folder OUT (every shard's) into\n"
-               "OUT/scores/<system>/seed<k>.csv and writes OUT/table1.md, OUT/table1.csv, the\n"
-               "significance results, the figures and OUT/report.html.\n"
-               "Exit status 0 when the grid is complete, 3 when some runs are still missing.\n\n"
-               "With -o DIR: writes DIR/fig3.svg, .pdf and .png, Figure 3 with one panel per OUT\n"
-               "(e.g. IEMOCAP and MSP-PODCAST side by side), titled with each corpus' name, from the\n"
-               "OUTs' seeds.csv (run `emofuse report OUT` on each first).\n");
-        return 0;
-    }
-    const char *outs[64], *dir = NULL;
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) {
-            if (++i >= argc) return cli_usage_error("report: -o needs a folder");
-            dir = argv[i];
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error("report: unknown option '%s' (see emofuse report --help)", argv[i]);
-        } else if (n == 64) {
-            return cli_usage_error("report: at most 64 experiment folders");
-        } else {
-            outs[n++] = argv[i];
+    const char *dir = NULL;
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = cli_getopt(argc, argv, "o:h", opts, "report")) != -1) {
+        switch (c) {
+        case 'o': dir = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: return 2;
         }
     }
+    const char **outs = (const char **)argv + optind;
+    int n = argc - optind;
+    if (n > 64) return cli_usage_error("report: at most 64 experiment folders");
     if (n == 0 || (n > 1 && !dir))
         return cli_usage_error("report: expected one experiment folder, or several with -o DIR "
                                "(see emofuse report --help)");

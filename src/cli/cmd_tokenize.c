@@ -66,7 +66,9 @@ int cmd_tokenize(int argc, char **argv)
 {
     const char *vocab_path = NULL;
     ctx c = {.mode = OUT_IDS};
-    /* Texts are the non-option arguments, in order; after "--" everything is text. */
+    /* Texts are the non-option arguments, in order; after "--" everything is text. Not
+     * cli_getopt: a text may start with one dash ("-x" is a text), which getopt would
+     * read as a short option. */
     char **texts = calloc((size_t)argc + 1, sizeof *texts);
     if (!texts) return cli_usage_error("tokenize: out of memory");
     int ntexts = 0;
@@ -90,7 +92,8 @@ int cmd_tokenize(int argc, char **argv)
             c.mode = OUT_WORDS;
         } else {
             free(texts);
-            return cli_usage_error("tokenize: unknown option or missing value: '%s' (see emofuse tokenize --help)", a);
+            return cli_usage_error("tokenize: %s '%s' (see emofuse tokenize --help)",
+                                   strcmp(a, "--vocab") == 0 ? "option needs a value:" : "unknown option", a);
         }
     }
     if (!vocab_path && c.mode != OUT_WORDS) {

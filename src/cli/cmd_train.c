@@ -75,7 +75,7 @@ static int parse_args(train_args *a, int argc, char **argv)
         {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "S:G:T:A:m:i:o:e:b:s:l:w:c:j:X:Y:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "S:G:T:A:m:i:o:e:b:s:l:w:c:j:X:Y:h", opts, "train")) != -1) {
         switch (c) {
         case 'S': a->system = optarg; break;
         case 'G': a->strategy = optarg; break;

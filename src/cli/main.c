@@ -7,13 +7,7 @@
 #include "cli/cli.h"
 #include "emofuse/progress.h"
 
-typedef struct {
-    const char *name;
-    int (*fn)(int, char **);
-    const char *summary;
-} command;
-
-static const command commands[] = {
+static const cli_command commands[] = {
     {"corpus", cmd_corpus, "read IEMOCAP, MSP-PODCAST or your manifest into a checked manifest CSV"},
     {"folds", cmd_folds, "cross-validation folds by protocol (random, speaker, speaker-script, ...), checked"},
     {"experiment", cmd_experiment, "run the paper's evaluation grid: resumable, parallel, shardable"},
@@ -36,8 +30,7 @@ static void usage(FILE *out)
             "usage: emofuse <command> [options]   (emofuse <command> --help for details)\n\n"
             "commands:\n",
             EMOFUSE_VERSION);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    cli_print_commands(out, commands, sizeof commands / sizeof commands[0]);
 }
 
 /* Every command's standard output is checked here, once: a table or CSV that did not
@@ -55,24 +48,10 @@ static int finish(int code)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    if (cli_is_help(argv[1])) {
-        usage(stdout);
-        return finish(0);
-    }
-    if (strcmp(argv[1], "--version") == 0) {
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
         printf("emofuse %s\n", EMOFUSE_VERSION);
         return finish(0);
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (strcmp(argv[1], commands[i].name) == 0) {
-            ef_interrupt_install();
-            return finish(commands[i].fn(argc - 1, argv + 1));
-        }
-    }
-    fprintf(stderr, "error: unknown command '%s' (see emofuse --help)\n", argv[1]);
-    return 2;
+    ef_interrupt_install();
+    return finish(cli_dispatch("", commands, sizeof commands / sizeof commands[0], usage, argc, argv));
 }

@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "emofuse/atomic_file.h"
 #include "emofuse/progress.h"
 #include "text/glove_internal.h"
+#include "text/glove_text_open.h"
 
 _Static_assert(sizeof(ef_glove_header) == EF_GLOVE_HEADER_SIZE, "header must be 128 bytes");
 
@@ -157,13 +157,16 @@ static void field_excerpt(const char *p, char *buf, size_t cap)
 ef_code ef_glove_build(const char *txt_path, const char *index_path, ef_glove_build_stats *stats,
                        ef_glove_progress_fn progress, void *progress_ctx, ef_error *err)
 {
-    FILE *in = fopen(txt_path, "rb");
-    if (!in) return ef_fail(err, EF_ERR_IO, "%s: cannot open: %s", txt_path, strerror(errno));
-    struct stat st;
-    uint64_t total = (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode)) ? (uint64_t)st.st_size : 0;
-    setvbuf(in, NULL, _IOFBF, 1 << 20);
-    ef_code rc = ef_glove_build_stream(in, txt_path, total, index_path, stats, progress, progress_ctx, err);
-    fclose(in);
+    glove_text in;
+    ef_code rc = glove_text_open(&in, txt_path, err);
+    if (rc) return rc;
+    rc = ef_glove_build_stream(in.fp, txt_path, in.total, index_path, stats, progress, progress_ctx, err);
+    /* A cut .gz can end at a line end, or mid-line (a "wrong number of values" error):
+     * either way the cause to report is the compressed data. */
+    const char *gz_error = glove_text_close(&in);
+    if (gz_error)
+        rc = ef_fail(err, EF_ERR_FORMAT, "%s: corrupt or truncated gzip data (%s): index not written", txt_path,
+                     gz_error);
     return rc;
 }
 

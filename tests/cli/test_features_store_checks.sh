@@ -34,7 +34,7 @@ grep -q "(2 reused, 0 extracted)" "$dir/err" || fail "rerun did not reuse: $(cat
 
 "$bin" features info "$dir/g.safetensors" --idz > /dev/null 2> "$dir/err"
 [[ $? -eq 2 ]] || fail "info with an unknown argument should be a usage error"
-grep -q "unexpected argument '--idz'" "$dir/err" || fail "info message: $(cat "$dir/err")"
+grep -q "unknown option '--idz'" "$dir/err" || fail "info message: $(cat "$dir/err")"
 "$bin" features info "$dir/g.safetensors" --ids > "$dir/ids" || fail "info --ids"
 [[ $(wc -l < "$dir/ids") -eq 7 ]] || fail "info --ids: $(cat "$dir/ids")"
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every command and sub-command reads its options the same way (cli_getopt) and dispatches
+# the same way (cli_dispatch): an unknown option, a missing value or an unknown
+# sub-command is exit 2 with one "error: <command>: ..." line naming the option and the
+# help to read, and nothing on stdout. lld and features audio keep their own loop for now.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+
+expect_usage_error() { # expected-line-regex command...
+  local want=$1
+  shift
+  "$bin" "$@" > "$dir/out" 2> "$dir/err"
+  local rc=$?
+  [[ $rc -eq 2 ]] || fail "emofuse $*: exit $rc, expected 2 ($(cat "$dir/err"))"
+  [[ ! -s "$dir/out" ]] || fail "emofuse $*: wrote to stdout: $(head -c 200 "$dir/out")"
+  [[ $(wc -l < "$dir/err") -eq 1 ]] || fail "emofuse $*: expected one line, got: $(cat "$dir/err")"
+  grep -Eq "$want" "$dir/err" || fail "emofuse $*: message '$(cat "$dir/err")' does not match '$want'"
+}
+
+for cmd in folds experiment report train predict classify evaluate embed \
+           "features text" "features merge" "features stats" "features info" \
+           "models fetch" "models glove-index" "models random-bert"; do
+  # shellcheck disable=SC2086  # "features text" is two words on purpose
+  expect_usage_error "^error: $cmd: unknown option '--no-such-option' \(see emofuse $cmd --help\)$" \
+    $cmd --no-such-option
+done
+expect_usage_error "^error: corpus: unknown option '--no-such-option' \(see emofuse corpus --help\)$" \
+  corpus iemocap --no-such-option
+expect_usage_error "^error: evaluate: unknown option '-Z' \(see emofuse evaluate --help\)$" evaluate -Z
+expect_usage_error "^error: report: option '--out' needs a value \(see emofuse report --help\)$" report --out
+expect_usage_error "^error: models fetch: option '--retries' needs a value" models fetch --retries
+expect_usage_error "^error: folds: option '-k' needs a value" folds -k
+expect_usage_error "^error: unknown command 'nope' \(one of: corpus, .*, evaluate; see emofuse --help\)$" nope
+expect_usage_error "^error: features: unknown command 'nope' \(one of: audio, text, merge, stats, info; see emofuse features --help\)$" features nope
+expect_usage_error "^error: models: unknown command 'nope' \(one of: fetch, glove-index, random-bert; see emofuse models --help\)$" models nope
+
+# Help goes to stdout with exit 0, at every level.
+for cmd in "" features models "models fetch" "features info" report embed; do
+  # shellcheck disable=SC2086
+  "$bin" $cmd --help > "$dir/out" 2> "$dir/err" || fail "emofuse $cmd --help: exit $?"
+  grep -q "^usage: emofuse" "$dir/out" || fail "emofuse $cmd --help: no usage line: $(head -3 "$dir/out")"
+done
+echo "ok: usage errors and help are uniform across commands"

@@ -44,6 +44,10 @@ bool cli_parse_double(const char *option, const char *s, double min, double max,
 #define CLI_END ((const char *)-1)
 bool cli_output_clobbers_input(const char *out, ...);
 
+/* --layers FIRST:COUNT (BERT hidden states to combine: FIRST >= 0, COUNT >= 1, plain
+ * decimal digits). On failure prints "error: <option>: ..." and returns false. */
+bool cli_parse_layers(const char *option, const char *s, int *first, int *count);
+
 /* True when argv[i] is -h or --help. */
 bool cli_is_help(const char *arg);
 

@@ -69,3 +69,32 @@ bool cli_output_clobbers_input(const char *out, ...)
     va_end(ap);
     return same;
 }
+
+/* Digits only: sscanf's %d would also take " 9", "+9" and "9 " (trailing blanks). */
+static bool parse_digits(const char **s, long max, long *out)
+{
+    const char *p = *s;
+    long v = 0;
+    if (*p < '0' || *p > '9') return false;
+    while (*p >= '0' && *p <= '9') {
+        v = v * 10 + (*p++ - '0');
+        if (v > max) return false;
+    }
+    *s = p;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_layers(const char *option, const char *s, int *first, int *count)
+{
+    const char *p = s ? s : "";
+    long f = 0, n = 0;
+    if (!parse_digits(&p, 4096, &f) || *p++ != ':' || !parse_digits(&p, 4096, &n) || *p || n < 1) {
+        cli_usage_error("%s: expected FIRST:COUNT with FIRST >= 0 and COUNT >= 1 (e.g. 9:4), got '%s'", option,
+                        s ? s : "");
+        return false;
+    }
+    *first = (int)f;
+    *count = (int)n;
+    return true;
+}

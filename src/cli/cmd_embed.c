@@ -42,7 +42,7 @@ static double now_s(void)
 
 int cmd_embed(int argc, char **argv)
 {
-    const char *model_dir = NULL, *text = NULL, *out_path = NULL, *layers = NULL;
+    const char *model_dir = NULL, *text = NULL, *out_path = NULL;
     int all_layers = 0;
     ef_bert_feat_opts o = ef_bert_feat_default_params();
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
@@ -66,7 +66,9 @@ int cmd_embed(int argc, char **argv)
         case 't': text = optarg; break;
         case 'o': out_path = optarg; break;
         case 'a': all_layers = 1; break;
-        case 'L': layers = optarg; break;
+        case 'L':
+            if (!cli_parse_layers("--layers", optarg, &o.layer_first, &o.layer_count)) return 2;
+            break;
         case 'M': o.mean = 1; break;
         case 'K': o.keep_special = 1; break;
         case 'T': o.truncate = 1; break;
@@ -85,13 +87,6 @@ int cmd_embed(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error("embed: unexpected argument '%s' (the text comes with -t/--text)", argv[optind]);
     if (!model_dir || !text || !out_path) return cli_usage_error("embed needs --model, --text and --out");
-    if (layers) {
-        int first, count, used = 0;
-        if (sscanf(layers, "%d:%d%n", &first, &count, &used) != 2 || layers[used] != '\0' || first < 0 || count < 1)
-            return cli_usage_error("--layers: expected FIRST:COUNT with FIRST >= 0 and COUNT >= 1, got '%s'", layers);
-        o.layer_first = first;
-        o.layer_count = count;
-    }
 
     ef_error err = {0};
     double t0 = now_s();

@@ -63,15 +63,9 @@ int cmd_features_text(int argc, char **argv)
         case 1: tp.bert_model = optarg; break;
         case 2: tp.glove = optarg; break;
         case 3: tp.column = optarg; break;
-        case 4: {
-            int first, count;
-            char extra;
-            if (sscanf(optarg, "%d:%d%c", &first, &count, &extra) != 2 || first < 0 || count < 1)
-                return cli_usage_error("--layers: expected FIRST:COUNT (e.g. 9:4), got '%s'", optarg);
-            tp.bert.layer_first = first;
-            tp.bert.layer_count = count;
+        case 4:
+            if (!cli_parse_layers("--layers", optarg, &tp.bert.layer_first, &tp.bert.layer_count)) return 2;
             break;
-        }
         case 5: tp.bert.mean = 1; break;
         case 6: tp.bert.keep_special = 1; break;
         case 7: tp.bert.truncate = 1; break;

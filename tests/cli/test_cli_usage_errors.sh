@@ -34,6 +34,13 @@ expect_usage_error "^error: unknown command 'nope' \(one of: corpus, .*, evaluat
 expect_usage_error "^error: features: unknown command 'nope' \(one of: audio, text, merge, stats, info; see emofuse features --help\)$" features nope
 expect_usage_error "^error: models: unknown command 'nope' \(one of: fetch, glove-index, random-bert; see emofuse models --help\)$" models nope
 
+# --layers is read by one parser for embed and features text: digits only, COUNT >= 1.
+for v in " 9:4" "+9:4" "9:0" "9:4x" ":4" "9:" "9"; do
+  re=${v//+/\\+}
+  expect_usage_error "^error: --layers: expected FIRST:COUNT .*got '$re'$" embed -m m -t t -o o --layers "$v"
+  expect_usage_error "^error: --layers: expected FIRST:COUNT .*got '$re'$" features text -m m -o o --model b --layers "$v"
+done
+
 # Help goes to stdout with exit 0, at every level.
 for cmd in "" features models "models fetch" "features info" report embed; do
   # shellcheck disable=SC2086

@@ -12,7 +12,7 @@
  *     The header (every offset known up front) is written first, then the data in 16 MB
  *     chunks; written ranges are flushed and dropped from the page cache as it goes
  *     (sync_file_range + POSIX_FADV_DONTNEED), so writing never fills the machine's RAM.
- *     ef_st_writer is not used: it holds every tensor until save.
+ *     ef_safetensors_writer is not used: it holds every tensor until save.
  *
  *   bench_big_store train PATH MANIFEST [steps (300)] [batch (32)] [seed (1)]
  *     Drops the store from the page cache (POSIX_FADV_DONTNEED: cold reads), then as
@@ -162,9 +162,9 @@ static int cmd_write(double size_gb, const char *path, uint64_t seed, int source
     }
     sb_printf(&h, "}");
     while ((8 + h.n) % 8) sb_printf(&h, " ");
-    if (h.n > EF_ST_MAX_HEADER) {
+    if (h.n > EF_SAFETENSORS_MAX_HEADER) {
         fprintf(stderr, "error: header of %zu bytes (%lld utterances) exceeds the reader's %u-byte limit\n", h.n,
-                (long long)n, EF_ST_MAX_HEADER);
+                (long long)n, EF_SAFETENSORS_MAX_HEADER);
         return 1;
     }
 

@@ -23,12 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!fp) return 0;
     fwrite(data, 1, size, fp);
     fclose(fp);
-    ef_st_file *f = NULL;
+    ef_safetensors_file *f = NULL;
     ef_error err = {0};
-    if (ef_st_open(&f, path, &err) == EF_OK) {
+    if (ef_safetensors_open(&f, path, &err) == EF_OK) {
         volatile float sink = 0;
-        for (int64_t i = 0; i < ef_st_count(f); i++) {
-            const ef_st_tensor *t = ef_st_get(f, i);
+        for (int64_t i = 0; i < ef_safetensors_count(f); i++) {
+            const ef_safetensors_tensor *t = ef_safetensors_get(f, i);
             const unsigned char *p = t->data;
             for (size_t k = 0; k < t->nbytes; k++) sink += p[k];
             if (t->dtype == EF_DT_F32 || t->dtype == EF_DT_F16 || t->dtype == EF_DT_BF16) {
@@ -38,14 +38,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 for (size_t k = 0; k < n; k++) sink += buf[k];
                 free(buf);
             }
-            if (ef_st_find(f, t->name) != t) abort(); /* names are unique */
+            if (ef_safetensors_find(f, t->name) != t) abort(); /* names are unique */
         }
-        for (int64_t i = 0; i < ef_st_meta_count(f); i++) {
+        for (int64_t i = 0; i < ef_safetensors_meta_count(f); i++) {
             const char *k, *v;
-            ef_st_meta_at(f, i, &k, &v);
-            if (ef_st_meta(f, k) == NULL || strlen(v) > size) abort();
+            ef_safetensors_meta_at(f, i, &k, &v);
+            if (ef_safetensors_meta(f, k) == NULL || strlen(v) > size) abort();
         }
-        ef_st_close(f);
+        ef_safetensors_close(f);
     } else if (err.msg[0] == '\0') {
         abort(); /* every failure must say why */
     }

@@ -8,7 +8,7 @@
  * shape products against byte sizes (with overflow checks), offsets against the file
  * size, overlaps between tensors and duplicate names, and reports
  * "<path>: tensor '<name>': <cause>". Files are memory-mapped read-only; tensor data
- * pointers stay valid until ef_st_close(). */
+ * pointers stay valid until ef_safetensors_close(). */
 #ifndef EMOFUSE_SAFETENSORS_H
 #define EMOFUSE_SAFETENSORS_H
 
@@ -30,36 +30,36 @@ typedef enum {
     EF_DT_BOOL
 } ef_dtype;
 
-#define EF_ST_MAX_DIMS 8
+#define EF_SAFETENSORS_MAX_DIMS 8
 /* Headers above this size are rejected (the format's reference implementation uses 100 MB). */
-#define EF_ST_MAX_HEADER (100u * 1024u * 1024u)
+#define EF_SAFETENSORS_MAX_HEADER (100u * 1024u * 1024u)
 
 typedef struct {
     const char *name;
     ef_dtype dtype;
     int ndim;
-    int64_t shape[EF_ST_MAX_DIMS];
-    const void *data;   /* into the mapping; aligned for files whose header is padded to 8
-                         * bytes (HuggingFace and emofuse write them so); check
-                         * ef_st_aligned() before casting to float* */
+    int64_t shape[EF_SAFETENSORS_MAX_DIMS];
+    const void *data; /* into the mapping; aligned for files whose header is padded to 8
+                       * bytes (HuggingFace and emofuse write them so); check
+                       * ef_safetensors_aligned() before casting to float* */
     size_t nbytes;
-} ef_st_tensor;
+} ef_safetensors_tensor;
 
-typedef struct ef_st_file ef_st_file;
+typedef struct ef_safetensors_file ef_safetensors_file;
 
-ef_code ef_st_open(ef_st_file **out, const char *path, ef_error *err);
-void ef_st_close(ef_st_file *f);
+ef_code ef_safetensors_open(ef_safetensors_file **out, const char *path, ef_error *err);
+void ef_safetensors_close(ef_safetensors_file *f);
 
-const char *ef_st_path(const ef_st_file *f);
-int64_t ef_st_count(const ef_st_file *f);
+const char *ef_safetensors_path(const ef_safetensors_file *f);
+int64_t ef_safetensors_count(const ef_safetensors_file *f);
 /* Tensors in file order (by data offset). */
-const ef_st_tensor *ef_st_get(const ef_st_file *f, int64_t i);
+const ef_safetensors_tensor *ef_safetensors_get(const ef_safetensors_file *f, int64_t i);
 /* NULL when absent. Logarithmic (sorted index). */
-const ef_st_tensor *ef_st_find(const ef_st_file *f, const char *name);
+const ef_safetensors_tensor *ef_safetensors_find(const ef_safetensors_file *f, const char *name);
 /* Value of a __metadata__ key, NULL when absent. */
-const char *ef_st_meta(const ef_st_file *f, const char *key);
-int64_t ef_st_meta_count(const ef_st_file *f);
-void ef_st_meta_at(const ef_st_file *f, int64_t i, const char **key, const char **value);
+const char *ef_safetensors_meta(const ef_safetensors_file *f, const char *key);
+int64_t ef_safetensors_meta_count(const ef_safetensors_file *f);
+void ef_safetensors_meta_at(const ef_safetensors_file *f, int64_t i, const char **key, const char **value);
 
 /* Bytes per element; parse/format dtype names ("F32", "BF16", ...). */
 size_t ef_dtype_size(ef_dtype dt);
@@ -67,7 +67,7 @@ const char *ef_dtype_name(ef_dtype dt);
 int ef_dtype_parse(const char *s, ef_dtype *out); /* 0 ok, -1 unknown */
 
 /* True when t->data is aligned for its element type (safe to cast). */
-int ef_st_aligned(const ef_st_tensor *t);
+int ef_safetensors_aligned(const ef_safetensors_tensor *t);
 
 /* Convert n elements of F32/F16/BF16 data (possibly unaligned) to float. Other dtypes are
  * not converted (dst is left untouched): check t->dtype first. */
@@ -75,22 +75,22 @@ void ef_convert_to_f32(float *dst, const void *src, ef_dtype dt, size_t n);
 
 /* Expect a tensor of the exact shape (any dtype: callers check dtype themselves);
  * the error names the file and the tensor. */
-ef_code ef_st_expect(const ef_st_file *f, const char *name, int ndim, const int64_t *shape,
-                     const ef_st_tensor **out, ef_error *err);
+ef_code ef_safetensors_expect(const ef_safetensors_file *f, const char *name, int ndim, const int64_t *shape,
+                              const ef_safetensors_tensor **out, ef_error *err);
 
-/* Writer. Tensors are NOT copied: data must stay valid until ef_st_writer_save().
+/* Writer. Tensors are NOT copied: data must stay valid until ef_safetensors_writer_save().
  * Names must be unique; the file is written atomically (temp + rename), 8-byte aligned
  * tensor data, tensors in the order added. */
-typedef struct ef_st_writer ef_st_writer;
+typedef struct ef_safetensors_writer ef_safetensors_writer;
 
-ef_st_writer *ef_st_writer_new(void);
-void ef_st_writer_free(ef_st_writer *w);
-ef_code ef_st_writer_add(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, const int64_t *shape,
-                         const void *data, ef_error *err);
+ef_safetensors_writer *ef_safetensors_writer_new(void);
+void ef_safetensors_writer_free(ef_safetensors_writer *w);
+ef_code ef_safetensors_writer_add(ef_safetensors_writer *w, const char *name, ef_dtype dt, int ndim,
+                                  const int64_t *shape, const void *data, ef_error *err);
 /* Same, but the writer copies the data (for short-lived buffers). */
-ef_code ef_st_writer_add_copy(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, const int64_t *shape,
-                              const void *data, ef_error *err);
-ef_code ef_st_writer_meta(ef_st_writer *w, const char *key, const char *value, ef_error *err);
-ef_code ef_st_writer_save(ef_st_writer *w, const char *path, ef_error *err);
+ef_code ef_safetensors_writer_add_copy(ef_safetensors_writer *w, const char *name, ef_dtype dt, int ndim,
+                                       const int64_t *shape, const void *data, ef_error *err);
+ef_code ef_safetensors_writer_meta(ef_safetensors_writer *w, const char *key, const char *value, ef_error *err);
+ef_code ef_safetensors_writer_save(ef_safetensors_writer *w, const char *path, ef_error *err);
 
 #endif

@@ -96,7 +96,7 @@ int cmd_embed(int argc, char **argv)
     ef_token_ids pieces = {0};
     float *emb = NULL, *hs = NULL;
     int32_t *ids = NULL;
-    ef_st_writer *w = NULL;
+    ef_safetensors_writer *w = NULL;
     int rc = 1;
     if (ef_bert_load(&m, model_dir, &err) || ef_vocab_load(&vocab, ef_bert_model_vocab_path(m), &err) ||
         ef_tokenizer_create(&tok, vocab, &err))
@@ -134,7 +134,7 @@ int cmd_embed(int argc, char **argv)
         EF_ASSERT(T2 == T);
     }
     double t2 = now_s();
-    w = ef_st_writer_new();
+    w = ef_safetensors_writer_new();
     if (!w) {
         ef_fail(&err, EF_ERR_NOMEM, "embed: out of memory");
         goto done;
@@ -144,19 +144,19 @@ int cmd_embed(int argc, char **argv)
     int first = o.layer_first < 0 ? (L - 3 < 0 ? 0 : L - 3) : o.layer_first;
     int count = o.layer_first < 0 && first + o.layer_count - 1 > L ? L - first + 1 : o.layer_count;
     snprintf(layers_str, sizeof layers_str, "%d:%d", first, count);
-    if (ef_st_writer_add(w, "input_ids", EF_DT_I32, 1, s_ids, ids, &err) ||
-        ef_st_writer_add(w, "embeddings", EF_DT_F32, 2, s_emb, emb, &err) ||
-        (all_layers && ef_st_writer_add(w, "hidden_states", EF_DT_F32, 3, s_hs, hs, &err)) ||
-        ef_st_writer_meta(w, "layers", layers_str, &err) ||
-        ef_st_writer_meta(w, "combine", o.mean ? "mean" : "sum", &err) ||
-        ef_st_writer_meta(w, "special_rows", o.keep_special ? "included" : "excluded", &err) ||
-        ef_st_writer_save(w, out_path, &err))
+    if (ef_safetensors_writer_add(w, "input_ids", EF_DT_I32, 1, s_ids, ids, &err) ||
+        ef_safetensors_writer_add(w, "embeddings", EF_DT_F32, 2, s_emb, emb, &err) ||
+        (all_layers && ef_safetensors_writer_add(w, "hidden_states", EF_DT_F32, 3, s_hs, hs, &err)) ||
+        ef_safetensors_writer_meta(w, "layers", layers_str, &err) ||
+        ef_safetensors_writer_meta(w, "combine", o.mean ? "mean" : "sum", &err) ||
+        ef_safetensors_writer_meta(w, "special_rows", o.keep_special ? "included" : "excluded", &err) ||
+        ef_safetensors_writer_save(w, out_path, &err))
         goto done;
     fprintf(stderr, "embed: %d word-pieces, load %.1f ms, compute %.1f ms\n", n, 1e3 * (t1 - t0), 1e3 * (t2 - t1));
     rc = 0;
 done:
     if (rc) cli_fail(&err);
-    ef_st_writer_free(w);
+    ef_safetensors_writer_free(w);
     free(ids);
     free(emb);
     free(hs);

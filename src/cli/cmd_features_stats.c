@@ -54,18 +54,18 @@ int cmd_features_stats(int argc, char **argv)
     ef_code rc = (!mean || !std) ? ef_fail(&err, EF_ERR_NOMEM, "%s: out of memory", out)
                                  : ef_norm_compute(s, (const char *const *)ids, n, mean, std, &err);
     if (!rc) {
-        ef_st_writer *w = ef_st_writer_new();
+        ef_safetensors_writer *w = ef_safetensors_writer_new();
         char buf[64];
         snprintf(buf, sizeof buf, "%lld", (long long)n);
-        rc = w ? ef_st_writer_add(w, "mean", EF_DT_F32, 1, (int64_t[]){D}, mean, &err)
+        rc = w ? ef_safetensors_writer_add(w, "mean", EF_DT_F32, 1, (int64_t[]){D}, mean, &err)
                : ef_fail(&err, EF_ERR_NOMEM, "%s: out of memory", out);
-        if (!rc) rc = ef_st_writer_add(w, "std", EF_DT_F32, 1, (int64_t[]){D}, std, &err);
-        if (!rc) rc = ef_st_writer_meta(w, "emofuse.store", store_path, &err);
-        if (!rc) rc = ef_st_writer_meta(w, "emofuse.n_ids", buf, &err);
+        if (!rc) rc = ef_safetensors_writer_add(w, "std", EF_DT_F32, 1, (int64_t[]){D}, std, &err);
+        if (!rc) rc = ef_safetensors_writer_meta(w, "emofuse.store", store_path, &err);
+        if (!rc) rc = ef_safetensors_writer_meta(w, "emofuse.n_ids", buf, &err);
         const char *cols = ef_store_meta(s, "emofuse.columns");
-        if (!rc && cols) rc = ef_st_writer_meta(w, "emofuse.columns", cols, &err);
-        if (!rc) rc = ef_st_writer_save(w, out, &err);
-        ef_st_writer_free(w);
+        if (!rc && cols) rc = ef_safetensors_writer_meta(w, "emofuse.columns", cols, &err);
+        if (!rc) rc = ef_safetensors_writer_save(w, out, &err);
+        ef_safetensors_writer_free(w);
     }
     free(mean);
     free(std);

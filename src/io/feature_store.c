@@ -9,7 +9,7 @@
 #include "emofuse/safetensors.h"
 
 struct ef_store {
-    ef_st_file *st;
+    ef_safetensors_file *st;
     const char *kind;
     int dim;
 };
@@ -17,7 +17,7 @@ struct ef_store {
 void ef_store_close(ef_store *s)
 {
     if (!s) return;
-    ef_st_close(s->st);
+    ef_safetensors_close(s->st);
     free(s);
 }
 
@@ -26,13 +26,13 @@ ef_code ef_store_open(ef_store **out, const char *path, ef_error *err)
     *out = NULL;
     ef_store *s = calloc(1, sizeof *s);
     if (!s) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
-    ef_code rc = ef_st_open(&s->st, path, err);
+    ef_code rc = ef_safetensors_open(&s->st, path, err);
     if (rc) {
         free(s);
         return rc;
     }
-    s->kind = ef_st_meta(s->st, "emofuse.kind");
-    const char *dims = ef_st_meta(s->st, "emofuse.dims");
+    s->kind = ef_safetensors_meta(s->st, "emofuse.kind");
+    const char *dims = ef_safetensors_meta(s->st, "emofuse.dims");
     char *end = NULL;
     long d = dims ? strtol(dims, &end, 10) : 0;
     if (!s->kind || !dims || *end || d <= 0 || d > 1 << 20) {
@@ -41,9 +41,9 @@ ef_code ef_store_open(ef_store **out, const char *path, ef_error *err)
                        path);
     }
     s->dim = (int)d;
-    for (int64_t i = 0; i < ef_st_count(s->st); i++) {
-        const ef_st_tensor *t = ef_st_get(s->st, i);
-        if (t->dtype != EF_DT_F32 || t->ndim != 2 || t->shape[1] != d || !ef_st_aligned(t)) {
+    for (int64_t i = 0; i < ef_safetensors_count(s->st); i++) {
+        const ef_safetensors_tensor *t = ef_safetensors_get(s->st, i);
+        if (t->dtype != EF_DT_F32 || t->ndim != 2 || t->shape[1] != d || !ef_safetensors_aligned(t)) {
             rc = ef_fail(err, EF_ERR_FORMAT, "%s: tensor '%s' is not an aligned F32 (T, %ld) matrix", path, t->name, d);
             ef_store_close(s);
             return rc;
@@ -55,14 +55,14 @@ ef_code ef_store_open(ef_store **out, const char *path, ef_error *err)
 
 const char *ef_store_kind(const ef_store *s) { return s->kind; }
 int ef_store_dim(const ef_store *s) { return s->dim; }
-int64_t ef_store_count(const ef_store *s) { return ef_st_count(s->st); }
-const char *ef_store_id(const ef_store *s, int64_t i) { return ef_st_get(s->st, i)->name; }
-const char *ef_store_meta(const ef_store *s, const char *key) { return ef_st_meta(s->st, key); }
+int64_t ef_store_count(const ef_store *s) { return ef_safetensors_count(s->st); }
+const char *ef_store_id(const ef_store *s, int64_t i) { return ef_safetensors_get(s->st, i)->name; }
+const char *ef_store_meta(const ef_store *s, const char *key) { return ef_safetensors_meta(s->st, key); }
 
 ef_code ef_store_get(const ef_store *s, const char *id, const float **rows, int64_t *T, ef_error *err)
 {
-    const ef_st_tensor *t = ef_st_find(s->st, id);
-    if (!t) return ef_fail(err, EF_ERR_ARG, "%s: no features for utterance '%s'", ef_st_path(s->st), id);
+    const ef_safetensors_tensor *t = ef_safetensors_find(s->st, id);
+    if (!t) return ef_fail(err, EF_ERR_ARG, "%s: no features for utterance '%s'", ef_safetensors_path(s->st), id);
     *rows = t->data;
     *T = t->shape[0];
     return EF_OK;
@@ -97,8 +97,10 @@ ef_code ef_norm_compute(const ef_store *s, const char *const *ids, int64_t n_ids
                         free(sum);
                         free(sq);
                         /* One NaN would make every statistic NaN, silently. */
-                        return ef_fail(err, EF_ERR_NUMERIC, "%s: utterance '%s' has a non-finite value (%g) in frame %lld, "
-                                       "column %d", ef_st_path(s->st), ids[i], v, (long long)t, d);
+                        return ef_fail(err, EF_ERR_NUMERIC,
+                                       "%s: utterance '%s' has a non-finite value (%g) in frame %lld, "
+                                       "column %d",
+                                       ef_safetensors_path(s->st), ids[i], v, (long long)t, d);
                     }
                     if (pass == 0) sum[d] += v;
                     else sq[d] += (v - sum[d]) * (v - sum[d]);
@@ -109,8 +111,8 @@ ef_code ef_norm_compute(const ef_store *s, const char *const *ids, int64_t n_ids
             if (frames == 0) {
                 free(sum);
                 free(sq);
-                return ef_fail(err, EF_ERR_ARG, "%s: the %lld given utterances have no frames", ef_st_path(s->st),
-                               (long long)n_ids);
+                return ef_fail(err, EF_ERR_ARG, "%s: the %lld given utterances have no frames",
+                               ef_safetensors_path(s->st), (long long)n_ids);
             }
             for (int d = 0; d < D; d++) sum[d] /= (double)frames;
         }

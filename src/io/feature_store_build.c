@@ -45,10 +45,11 @@ static char *part_path(const char *dir, const char *id)
 
 /* A part file is usable only when it was written for this input (fingerprint), these
  * extraction parameters (config) and holds an F32 (T, dim) matrix. */
-static const ef_st_tensor *part_features(const ef_st_file *pf, const ef_store_build_opts *o, int64_t i)
+static const ef_safetensors_tensor *part_features(const ef_safetensors_file *pf, const ef_store_build_opts *o,
+                                                  int64_t i)
 {
-    const char *fp = ef_st_meta(pf, "fingerprint"), *cfg = ef_st_meta(pf, "config");
-    const ef_st_tensor *pt = ef_st_find(pf, "features");
+    const char *fp = ef_safetensors_meta(pf, "fingerprint"), *cfg = ef_safetensors_meta(pf, "config");
+    const ef_safetensors_tensor *pt = ef_safetensors_find(pf, "features");
     if (!fp || !cfg || !pt || strcmp(fp, o->fingerprints[i]) != 0 || strcmp(cfg, o->config_json) != 0 ||
         pt->dtype != EF_DT_F32 || pt->ndim != 2 || pt->shape[1] != o->dim)
         return NULL;
@@ -82,13 +83,13 @@ static void finish_item(build_ctx *c, int64_t i, ef_code rc, float *rows, int64_
     ef_error err = *errp;
     if (rc == EF_OK) {
         char *pp = part_path(c->parts_dir, o->ids[i]);
-        ef_st_writer *w = ef_st_writer_new();
+        ef_safetensors_writer *w = ef_safetensors_writer_new();
         if (!pp || !w) rc = ef_fail(&err, EF_ERR_NOMEM, "%s: out of memory", o->ids[i]);
-        if (!rc) rc = ef_st_writer_add(w, "features", EF_DT_F32, 2, (int64_t[]){T, o->dim}, rows, &err);
-        if (!rc) rc = ef_st_writer_meta(w, "fingerprint", o->fingerprints[i], &err);
-        if (!rc) rc = ef_st_writer_meta(w, "config", o->config_json, &err);
-        if (!rc) rc = ef_st_writer_save(w, pp, &err);
-        ef_st_writer_free(w);
+        if (!rc) rc = ef_safetensors_writer_add(w, "features", EF_DT_F32, 2, (int64_t[]){T, o->dim}, rows, &err);
+        if (!rc) rc = ef_safetensors_writer_meta(w, "fingerprint", o->fingerprints[i], &err);
+        if (!rc) rc = ef_safetensors_writer_meta(w, "config", o->config_json, &err);
+        if (!rc) rc = ef_safetensors_writer_save(w, pp, &err);
+        ef_safetensors_writer_free(w);
         free(pp);
     }
     free(rows);
@@ -183,20 +184,20 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
     ef_atomic_remove_stale(o->out_path);
 
     /* Old store: reusable when its config is identical and the item's fingerprint matches. */
-    ef_st_file *old = NULL;
+    ef_safetensors_file *old = NULL;
     json_object *old_sources = NULL;
-    if (access(o->out_path, F_OK) == 0 && ef_st_open(&old, o->out_path, NULL) == EF_OK) {
-        const char *cfg = ef_st_meta(old, "emofuse.config");
-        const char *src = ef_st_meta(old, "emofuse.sources");
+    if (access(o->out_path, F_OK) == 0 && ef_safetensors_open(&old, o->out_path, NULL) == EF_OK) {
+        const char *cfg = ef_safetensors_meta(old, "emofuse.config");
+        const char *src = ef_safetensors_meta(old, "emofuse.sources");
         if (!cfg || strcmp(cfg, o->config_json) != 0 || !src || !(old_sources = json_tokener_parse(src))) {
-            ef_st_close(old);
+            ef_safetensors_close(old);
             old = NULL;
         }
     }
     const void **data = calloc((size_t)o->n_items + 1, sizeof *data);
     int64_t *Ts = calloc((size_t)o->n_items + 1, sizeof *Ts);
     int64_t *todo = malloc(sizeof *todo * ((size_t)o->n_items + 1));
-    ef_st_file **parts = calloc((size_t)o->n_items + 1, sizeof *parts);
+    ef_safetensors_file **parts = calloc((size_t)o->n_items + 1, sizeof *parts);
     if (!data || !Ts || !todo || !parts) {
         rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", o->out_path);
         goto done;
@@ -204,11 +205,11 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
     int64_t n_todo = 0;
     for (int64_t i = 0; i < o->n_items; i++) {
         json_object *fp;
-        const ef_st_tensor *t;
+        const ef_safetensors_tensor *t;
         /* The old store's tensor is copied as (T, dim) below: its shape must say so, or a
          * damaged store would be read past its end. */
         if (old && json_object_object_get_ex(old_sources, o->ids[i], &fp) &&
-            strcmp(json_object_get_string(fp), o->fingerprints[i]) == 0 && (t = ef_st_find(old, o->ids[i])) &&
+            strcmp(json_object_get_string(fp), o->fingerprints[i]) == 0 && (t = ef_safetensors_find(old, o->ids[i])) &&
             t->dtype == EF_DT_F32 && t->ndim == 2 && t->shape[1] == o->dim) {
             data[i] = t->data;
             Ts[i] = t->shape[0];
@@ -216,15 +217,15 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
             continue;
         }
         char *pp = part_path(c.parts_dir, o->ids[i]);
-        ef_st_file *pf = NULL;
-        if (pp && access(pp, F_OK) == 0 && ef_st_open(&pf, pp, NULL) == EF_OK) {
+        ef_safetensors_file *pf = NULL;
+        if (pp && access(pp, F_OK) == 0 && ef_safetensors_open(&pf, pp, NULL) == EF_OK) {
             if (part_features(pf, o, i)) {
                 report->reused++;
                 free(pp);
-                ef_st_close(pf);
+                ef_safetensors_close(pf);
                 continue; /* reopened below, after extraction, like fresh parts */
             }
-            ef_st_close(pf);
+            ef_safetensors_close(pf);
         }
         /* A stale part (other input or config) must not be packed if extraction fails now. */
         if (pp) unlink(pp);
@@ -253,7 +254,7 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
 
     /* Pack: every item not taken from the old store comes from its part file. */
     {
-        ef_st_writer *w = ef_st_writer_new();
+        ef_safetensors_writer *w = ef_safetensors_writer_new();
         json_object *sources = json_object_new_object();
         if (!w || !sources) rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", o->out_path);
         int64_t packed = 0, lost = 0;
@@ -261,14 +262,14 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
         for (int64_t i = 0; !rc && i < o->n_items; i++) {
             if (!data[i]) {
                 char *pp = part_path(c.parts_dir, o->ids[i]);
-                if (!pp || access(pp, F_OK) != 0 || ef_st_open(&parts[i], pp, NULL) != EF_OK) {
+                if (!pp || access(pp, F_OK) != 0 || ef_safetensors_open(&parts[i], pp, NULL) != EF_OK) {
                     free(pp);
                     lost++;
                     if (!lost_id) lost_id = o->ids[i];
                     continue; /* failed item (counted against the report below) */
                 }
                 free(pp);
-                const ef_st_tensor *pt = part_features(parts[i], o, i);
+                const ef_safetensors_tensor *pt = part_features(parts[i], o, i);
                 if (!pt) {
                     lost++;
                     if (!lost_id) lost_id = o->ids[i];
@@ -277,7 +278,7 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
                 data[i] = pt->data;
                 Ts[i] = pt->shape[0];
             }
-            rc = ef_st_writer_add(w, o->ids[i], EF_DT_F32, 2, (int64_t[]){Ts[i], o->dim}, data[i], err);
+            rc = ef_safetensors_writer_add(w, o->ids[i], EF_DT_F32, 2, (int64_t[]){Ts[i], o->dim}, data[i], err);
             json_object_object_add(sources, o->ids[i], json_object_new_string(o->fingerprints[i]));
             packed++;
         }
@@ -289,19 +290,19 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
         (void)packed;
         char dims[32];
         snprintf(dims, sizeof dims, "%d", o->dim);
-        if (!rc) rc = ef_st_writer_meta(w, "emofuse.kind", o->kind, err);
-        if (!rc) rc = ef_st_writer_meta(w, "emofuse.dims", dims, err);
-        if (!rc && o->columns_json) rc = ef_st_writer_meta(w, "emofuse.columns", o->columns_json, err);
-        if (!rc) rc = ef_st_writer_meta(w, "emofuse.config", o->config_json, err);
+        if (!rc) rc = ef_safetensors_writer_meta(w, "emofuse.kind", o->kind, err);
+        if (!rc) rc = ef_safetensors_writer_meta(w, "emofuse.dims", dims, err);
+        if (!rc && o->columns_json) rc = ef_safetensors_writer_meta(w, "emofuse.columns", o->columns_json, err);
+        if (!rc) rc = ef_safetensors_writer_meta(w, "emofuse.config", o->config_json, err);
         if (!rc)
-            rc = ef_st_writer_meta(w, "emofuse.sources",
-                                   json_object_to_json_string_ext(sources, JSON_C_TO_STRING_PLAIN), err);
-        if (!rc) rc = ef_st_writer_save(w, o->out_path, err);
-        ef_st_writer_free(w);
+            rc = ef_safetensors_writer_meta(w, "emofuse.sources",
+                                            json_object_to_json_string_ext(sources, JSON_C_TO_STRING_PLAIN), err);
+        if (!rc) rc = ef_safetensors_writer_save(w, o->out_path, err);
+        ef_safetensors_writer_free(w);
         json_object_put(sources);
         if (!rc) {
             for (int64_t i = 0; i < o->n_items; i++) {
-                ef_st_close(parts[i]);
+                ef_safetensors_close(parts[i]);
                 parts[i] = NULL;
             }
             remove_parts(c.parts_dir);
@@ -309,13 +310,13 @@ ef_code ef_store_build(const ef_store_build_opts *o, ef_store_build_report *repo
     }
 done:
     if (parts)
-        for (int64_t i = 0; i < o->n_items; i++) ef_st_close(parts[i]);
+        for (int64_t i = 0; i < o->n_items; i++) ef_safetensors_close(parts[i]);
     free(parts);
     free(data);
     free(Ts);
     free(todo);
     if (old_sources) json_object_put(old_sources);
-    ef_st_close(old);
+    ef_safetensors_close(old);
     free(c.parts_dir);
     pthread_mutex_destroy(&c.mu);
     ef_file_lock_release(&lock);

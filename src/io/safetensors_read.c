@@ -12,15 +12,15 @@
 
 #include "emofuse/safetensors.h"
 
-struct ef_st_file {
+struct ef_safetensors_file {
     char *path;
     void *map;
     size_t map_size;
     const uint8_t *data;   /* byte after the header */
     size_t data_size;
-    ef_st_tensor *tensors; /* sorted by data offset */
+    ef_safetensors_tensor *tensors; /* sorted by data offset */
     int64_t n_tensors;
-    const ef_st_tensor **by_name; /* sorted by name */
+    const ef_safetensors_tensor **by_name; /* sorted by name */
     char **meta_keys, **meta_values;
     int64_t n_meta;
     char *names;           /* storage for names (one block) */
@@ -60,7 +60,7 @@ int ef_dtype_parse(const char *s, ef_dtype *out)
     return -1;
 }
 
-void ef_st_close(ef_st_file *f)
+void ef_safetensors_close(ef_safetensors_file *f)
 {
     if (!f) return;
     if (f->map && f->map != MAP_FAILED) munmap(f->map, f->map_size);
@@ -79,7 +79,7 @@ void ef_st_close(ef_st_file *f)
 
 static int cmp_offset(const void *a, const void *b)
 {
-    const ef_st_tensor *x = a, *y = b;
+    const ef_safetensors_tensor *x = a, *y = b;
     const uint8_t *px = x->data, *py = y->data;
     if (px != py) return px < py ? -1 : 1;
     return (x->nbytes > y->nbytes) - (x->nbytes < y->nbytes);
@@ -87,7 +87,7 @@ static int cmp_offset(const void *a, const void *b)
 
 static int cmp_name_ptr(const void *a, const void *b)
 {
-    return strcmp((*(const ef_st_tensor *const *)a)->name, (*(const ef_st_tensor *const *)b)->name);
+    return strcmp((*(const ef_safetensors_tensor *const *)a)->name, (*(const ef_safetensors_tensor *const *)b)->name);
 }
 
 static int cmp_str_ptr(const void *a, const void *b)
@@ -139,7 +139,8 @@ static ef_code check_duplicate_keys(const char *path, const char *json, size_t l
     return rc;
 }
 
-static ef_code parse_tensor(ef_st_file *f, const char *name, json_object *obj, ef_st_tensor *t, ef_error *err)
+static ef_code parse_tensor(ef_safetensors_file *f, const char *name, json_object *obj, ef_safetensors_tensor *t,
+                            ef_error *err)
 {
     const char *path = f->path;
     json_object *jdt, *jshape, *joff;
@@ -153,8 +154,9 @@ static ef_code parse_tensor(ef_st_file *f, const char *name, json_object *obj, e
     if (!json_object_object_get_ex(obj, "shape", &jshape) || !json_object_is_type(jshape, json_type_array))
         return ef_fail(err, EF_ERR_FORMAT, "%s: tensor '%s': missing or non-array shape", path, name);
     size_t nd = json_object_array_length(jshape);
-    if (nd > EF_ST_MAX_DIMS)
-        return ef_fail(err, EF_ERR_FORMAT, "%s: tensor '%s': rank %zu exceeds %d", path, name, nd, EF_ST_MAX_DIMS);
+    if (nd > EF_SAFETENSORS_MAX_DIMS)
+        return ef_fail(err, EF_ERR_FORMAT, "%s: tensor '%s': rank %zu exceeds %d", path, name, nd,
+                       EF_SAFETENSORS_MAX_DIMS);
     t->ndim = (int)nd;
     uint64_t count = 1;
     for (size_t i = 0; i < nd; i++) {
@@ -191,7 +193,7 @@ static ef_code parse_tensor(ef_st_file *f, const char *name, json_object *obj, e
     return EF_OK;
 }
 
-static ef_code parse_metadata(ef_st_file *f, json_object *meta, ef_error *err)
+static ef_code parse_metadata(ef_safetensors_file *f, json_object *meta, ef_error *err)
 {
     if (!json_object_is_type(meta, json_type_object))
         return ef_fail(err, EF_ERR_FORMAT, "%s: __metadata__ is not a JSON object", f->path);
@@ -212,7 +214,7 @@ static ef_code parse_metadata(ef_st_file *f, json_object *meta, ef_error *err)
     return EF_OK;
 }
 
-static ef_code parse_header(ef_st_file *f, const char *json, size_t len, ef_error *err)
+static ef_code parse_header(ef_safetensors_file *f, const char *json, size_t len, ef_error *err)
 {
     json_tokener *tok = json_tokener_new();
     if (!tok) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", f->path);
@@ -251,7 +253,7 @@ static ef_code parse_header(ef_st_file *f, const char *json, size_t len, ef_erro
             rc = parse_metadata(f, val, err);
             continue;
         }
-        ef_st_tensor *t = &f->tensors[f->n_tensors];
+        ef_safetensors_tensor *t = &f->tensors[f->n_tensors];
         rc = parse_tensor(f, key, val, t, err);
         if (rc) break;
         t->name = strdup(key);
@@ -264,7 +266,7 @@ static ef_code parse_header(ef_st_file *f, const char *json, size_t len, ef_erro
     /* Overlaps: sort by offset and compare neighbours (zero-size tensors never overlap). */
     qsort(f->tensors, (size_t)f->n_tensors, sizeof *f->tensors, cmp_offset);
     for (int64_t i = 1; i < f->n_tensors; i++) {
-        const ef_st_tensor *a = &f->tensors[i - 1], *b = &f->tensors[i];
+        const ef_safetensors_tensor *a = &f->tensors[i - 1], *b = &f->tensors[i];
         if (a->nbytes && b->nbytes && (const uint8_t *)a->data + a->nbytes > (const uint8_t *)b->data)
             return ef_fail(err, EF_ERR_FORMAT, "%s: tensor '%s' overlaps tensor '%s'", f->path, b->name, a->name);
     }
@@ -275,10 +277,10 @@ static ef_code parse_header(ef_st_file *f, const char *json, size_t len, ef_erro
     return EF_OK;
 }
 
-ef_code ef_st_open(ef_st_file **out, const char *path, ef_error *err)
+ef_code ef_safetensors_open(ef_safetensors_file **out, const char *path, ef_error *err)
 {
     *out = NULL;
-    ef_st_file *f = calloc(1, sizeof *f);
+    ef_safetensors_file *f = calloc(1, sizeof *f);
     if (!f || !(f->path = strdup(path))) {
         free(f);
         return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
@@ -286,72 +288,73 @@ ef_code ef_st_open(ef_st_file **out, const char *path, ef_error *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         ef_code rc = ef_fail(err, EF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        ef_st_close(f);
+        ef_safetensors_close(f);
         return rc;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        ef_st_close(f);
+        ef_safetensors_close(f);
         return ef_fail(err, EF_ERR_IO, "%s: not a regular file", path);
     }
     size_t size = (size_t)st.st_size;
     if (size < 8) {
         close(fd);
-        ef_st_close(f);
+        ef_safetensors_close(f);
         return ef_fail(err, EF_ERR_FORMAT, "%s: truncated: %zu bytes, no safetensors header", path, size);
     }
     f->map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (f->map == MAP_FAILED) {
         f->map = NULL;
-        ef_st_close(f);
+        ef_safetensors_close(f);
         return ef_fail(err, EF_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
     }
     f->map_size = size;
     const uint8_t *p = f->map;
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | p[i];
-    if (hlen > EF_ST_MAX_HEADER) {
-        ef_st_close(f);
+    if (hlen > EF_SAFETENSORS_MAX_HEADER) {
+        ef_safetensors_close(f);
         /* Mostly another kind of file (a CSV, a JSON config): say so before the number. */
         return ef_fail(err, EF_ERR_FORMAT,
                        "%s: not a safetensors file (its first 8 bytes give a header length of %llu, over the %u-byte "
-                       "limit)", path, (unsigned long long)hlen, EF_ST_MAX_HEADER);
+                       "limit)",
+                       path, (unsigned long long)hlen, EF_SAFETENSORS_MAX_HEADER);
     }
     if (hlen > size - 8) {
-        ef_st_close(f);
+        ef_safetensors_close(f);
         return ef_fail(err, EF_ERR_FORMAT, "%s: truncated: header says %llu bytes but the file has %zu", path,
                        (unsigned long long)hlen, size - 8);
     }
     if (hlen < 2 || p[8] != '{') {
-        ef_st_close(f);
+        ef_safetensors_close(f);
         return ef_fail(err, EF_ERR_FORMAT, "%s: not a safetensors file (header does not start with '{')", path);
     }
     f->data = p + 8 + hlen;
     f->data_size = size - 8 - (size_t)hlen;
     ef_code rc = parse_header(f, (const char *)p + 8, (size_t)hlen, err);
     if (rc) {
-        ef_st_close(f);
+        ef_safetensors_close(f);
         return rc;
     }
     *out = f;
     return EF_OK;
 }
 
-const char *ef_st_path(const ef_st_file *f) { return f->path; }
-int64_t ef_st_count(const ef_st_file *f) { return f->n_tensors; }
-const ef_st_tensor *ef_st_get(const ef_st_file *f, int64_t i)
+const char *ef_safetensors_path(const ef_safetensors_file *f) { return f->path; }
+int64_t ef_safetensors_count(const ef_safetensors_file *f) { return f->n_tensors; }
+const ef_safetensors_tensor *ef_safetensors_get(const ef_safetensors_file *f, int64_t i)
 {
     return (i >= 0 && i < f->n_tensors) ? &f->tensors[i] : NULL;
 }
 
-const ef_st_tensor *ef_st_find(const ef_st_file *f, const char *name)
+const ef_safetensors_tensor *ef_safetensors_find(const ef_safetensors_file *f, const char *name)
 {
     int64_t lo = 0, hi = f->n_tensors - 1;
     while (lo <= hi) {
         int64_t mid = lo + (hi - lo) / 2;
-        const ef_st_tensor *t = f->by_name[mid];
+        const ef_safetensors_tensor *t = f->by_name[mid];
         int c = strcmp(name, t->name);
         if (c == 0) return t;
         if (c < 0) hi = mid - 1;
@@ -360,15 +363,15 @@ const ef_st_tensor *ef_st_find(const ef_st_file *f, const char *name)
     return NULL;
 }
 
-const char *ef_st_meta(const ef_st_file *f, const char *key)
+const char *ef_safetensors_meta(const ef_safetensors_file *f, const char *key)
 {
     for (int64_t i = 0; i < f->n_meta; i++)
         if (strcmp(f->meta_keys[i], key) == 0) return f->meta_values[i];
     return NULL;
 }
 
-int64_t ef_st_meta_count(const ef_st_file *f) { return f->n_meta; }
-void ef_st_meta_at(const ef_st_file *f, int64_t i, const char **key, const char **value)
+int64_t ef_safetensors_meta_count(const ef_safetensors_file *f) { return f->n_meta; }
+void ef_safetensors_meta_at(const ef_safetensors_file *f, int64_t i, const char **key, const char **value)
 {
     *key = f->meta_keys[i];
     *value = f->meta_values[i];
@@ -381,10 +384,10 @@ static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape)
     if (k < n) snprintf(buf + k, n - k, "]");
 }
 
-ef_code ef_st_expect(const ef_st_file *f, const char *name, int ndim, const int64_t *shape, const ef_st_tensor **out,
-                     ef_error *err)
+ef_code ef_safetensors_expect(const ef_safetensors_file *f, const char *name, int ndim, const int64_t *shape,
+                              const ef_safetensors_tensor **out, ef_error *err)
 {
-    const ef_st_tensor *t = ef_st_find(f, name);
+    const ef_safetensors_tensor *t = ef_safetensors_find(f, name);
     if (!t) return ef_fail(err, EF_ERR_FORMAT, "%s: tensor '%s' is missing", f->path, name);
     int same = t->ndim == ndim;
     for (int i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
@@ -433,7 +436,7 @@ void ef_convert_to_f32(float *dst, const void *src, ef_dtype dt, size_t n)
     }
 }
 
-int ef_st_aligned(const ef_st_tensor *t)
+int ef_safetensors_aligned(const ef_safetensors_tensor *t)
 {
     size_t a = ef_dtype_size(t->dtype);
     return ((uintptr_t)t->data % (a ? a : 1)) == 0;

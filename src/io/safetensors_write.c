@@ -15,13 +15,13 @@ typedef struct {
     char *name;
     ef_dtype dtype;
     int ndim;
-    int64_t shape[EF_ST_MAX_DIMS];
+    int64_t shape[EF_SAFETENSORS_MAX_DIMS];
     const void *data;
     void *owned;
     size_t nbytes;
 } writer_tensor;
 
-struct ef_st_writer {
+struct ef_safetensors_writer {
     writer_tensor *t;
     size_t n, cap;
     json_object *meta;
@@ -31,7 +31,7 @@ struct ef_st_writer {
     size_t nslots;      /* a power of two, at least twice n */
 };
 
-static size_t name_slot(const ef_st_writer *w, const char *name)
+static size_t name_slot(const ef_safetensors_writer *w, const char *name)
 {
     size_t i = (size_t)ef_fnv1a64_str(EF_FNV1A64_INIT, name) & (w->nslots - 1);
     while (w->slots[i] && strcmp(w->t[w->slots[i] - 1].name, name) != 0) i = (i + 1) & (w->nslots - 1);
@@ -39,7 +39,7 @@ static size_t name_slot(const ef_st_writer *w, const char *name)
 }
 
 /* Make room for one more name; 0 on success. */
-static int grow_index(ef_st_writer *w)
+static int grow_index(ef_safetensors_writer *w)
 {
     if (2 * (w->n + 1) <= w->nslots) return 0;
     size_t ns = w->nslots ? 2 * w->nslots : 64;
@@ -56,9 +56,9 @@ static int grow_index(ef_st_writer *w)
     return 0;
 }
 
-ef_st_writer *ef_st_writer_new(void)
+ef_safetensors_writer *ef_safetensors_writer_new(void)
 {
-    ef_st_writer *w = calloc(1, sizeof *w);
+    ef_safetensors_writer *w = calloc(1, sizeof *w);
     if (w) w->meta = json_object_new_object();
     if (w && !w->meta) {
         free(w);
@@ -67,7 +67,7 @@ ef_st_writer *ef_st_writer_new(void)
     return w;
 }
 
-void ef_st_writer_free(ef_st_writer *w)
+void ef_safetensors_writer_free(ef_safetensors_writer *w)
 {
     if (!w) return;
     for (size_t i = 0; i < w->n; i++) {
@@ -80,10 +80,10 @@ void ef_st_writer_free(ef_st_writer *w)
     free(w);
 }
 
-static ef_code add(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, const int64_t *shape, const void *data,
-                   int copy, ef_error *err)
+static ef_code add(ef_safetensors_writer *w, const char *name, ef_dtype dt, int ndim, const int64_t *shape,
+                   const void *data, int copy, ef_error *err)
 {
-    if (ndim < 0 || ndim > EF_ST_MAX_DIMS)
+    if (ndim < 0 || ndim > EF_SAFETENSORS_MAX_DIMS)
         return ef_fail(err, EF_ERR_ARG, "tensor '%s': rank %d is not supported", name, ndim);
     if (strcmp(name, "__metadata__") == 0 || name[0] == '\0')
         return ef_fail(err, EF_ERR_ARG, "tensor '%s': reserved or empty name", name);
@@ -131,19 +131,19 @@ static ef_code add(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, con
     return EF_OK;
 }
 
-ef_code ef_st_writer_add(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, const int64_t *shape,
-                         const void *data, ef_error *err)
+ef_code ef_safetensors_writer_add(ef_safetensors_writer *w, const char *name, ef_dtype dt, int ndim,
+                                  const int64_t *shape, const void *data, ef_error *err)
 {
     return add(w, name, dt, ndim, shape, data, 0, err);
 }
 
-ef_code ef_st_writer_add_copy(ef_st_writer *w, const char *name, ef_dtype dt, int ndim, const int64_t *shape,
-                              const void *data, ef_error *err)
+ef_code ef_safetensors_writer_add_copy(ef_safetensors_writer *w, const char *name, ef_dtype dt, int ndim,
+                                       const int64_t *shape, const void *data, ef_error *err)
 {
     return add(w, name, dt, ndim, shape, data, 1, err);
 }
 
-ef_code ef_st_writer_meta(ef_st_writer *w, const char *key, const char *value, ef_error *err)
+ef_code ef_safetensors_writer_meta(ef_safetensors_writer *w, const char *key, const char *value, ef_error *err)
 {
     json_object *v = json_object_new_string(value);
     if (!v || json_object_object_add(w->meta, key, v) != 0)
@@ -151,7 +151,7 @@ ef_code ef_st_writer_meta(ef_st_writer *w, const char *key, const char *value, e
     return EF_OK;
 }
 
-ef_code ef_st_writer_save(ef_st_writer *w, const char *path, ef_error *err)
+ef_code ef_safetensors_writer_save(ef_safetensors_writer *w, const char *path, ef_error *err)
 {
     json_object *root = json_object_new_object();
     if (!root) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);

@@ -41,7 +41,7 @@ ef_code ef_model_save(const ef_model *m, const ef_model_meta *meta, const char *
     const ef_model_config *cfg = &m->cfg;
     if (meta->n_labels != cfg->n_classes)
         return ef_fail(err, EF_ERR_ARG, "%s: %d label names for %d classes", path, meta->n_labels, cfg->n_classes);
-    ef_st_writer *w = ef_st_writer_new();
+    ef_safetensors_writer *w = ef_safetensors_writer_new();
     if (!w) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
     char *cjson = ef_model_config_to_json(cfg), *ljson = labels_json(meta);
     ef_code rc = EF_OK;
@@ -51,36 +51,36 @@ ef_code ef_model_save(const ef_model *m, const ef_model_meta *meta, const char *
     }
     for (int i = 0; i < m->params.n && rc == EF_OK; i++) {
         const ef_tensor_info *t = &m->params.t[i];
-        rc = ef_st_writer_add(w, t->name, EF_DT_F32, t->ndim, t->shape, ef_params_value(&m->params, i), err);
+        rc = ef_safetensors_writer_add(w, t->name, EF_DT_F32, t->ndim, t->shape, ef_params_value(&m->params, i), err);
     }
     int64_t da = cfg->audio.input_dim;
     if (rc == EF_OK && m->has_audio && meta->audio_mean && meta->audio_std) {
-        rc = ef_st_writer_add(w, "norm.audio.mean", EF_DT_F32, 1, &da, meta->audio_mean, err);
-        if (rc == EF_OK) rc = ef_st_writer_add(w, "norm.audio.std", EF_DT_F32, 1, &da, meta->audio_std, err);
+        rc = ef_safetensors_writer_add(w, "norm.audio.mean", EF_DT_F32, 1, &da, meta->audio_mean, err);
+        if (rc == EF_OK) rc = ef_safetensors_writer_add(w, "norm.audio.std", EF_DT_F32, 1, &da, meta->audio_std, err);
     }
     char dims[32];
-    if (rc == EF_OK) rc = ef_st_writer_meta(w, "emofuse.format", MODEL_FORMAT, err);
-    if (rc == EF_OK) rc = ef_st_writer_meta(w, "emofuse.config", cjson, err);
-    if (rc == EF_OK) rc = ef_st_writer_meta(w, "emofuse.labels", ljson, err);
+    if (rc == EF_OK) rc = ef_safetensors_writer_meta(w, "emofuse.format", MODEL_FORMAT, err);
+    if (rc == EF_OK) rc = ef_safetensors_writer_meta(w, "emofuse.config", cjson, err);
+    if (rc == EF_OK) rc = ef_safetensors_writer_meta(w, "emofuse.labels", ljson, err);
     if (rc == EF_OK && m->has_text) {
-        rc = ef_st_writer_meta(w, "emofuse.text_kind", meta->text_kind, err);
+        rc = ef_safetensors_writer_meta(w, "emofuse.text_kind", meta->text_kind, err);
         snprintf(dims, sizeof dims, "%d", cfg->text.input_dim);
-        if (rc == EF_OK) rc = ef_st_writer_meta(w, "emofuse.text_dim", dims, err);
+        if (rc == EF_OK) rc = ef_safetensors_writer_meta(w, "emofuse.text_dim", dims, err);
     }
     if (rc == EF_OK && m->has_text && meta->text_features)
-        rc = ef_st_writer_meta(w, "emofuse.text_features", meta->text_features, err);
+        rc = ef_safetensors_writer_meta(w, "emofuse.text_features", meta->text_features, err);
     if (rc == EF_OK && m->has_audio && meta->audio_features)
-        rc = ef_st_writer_meta(w, "emofuse.audio_features", meta->audio_features, err);
+        rc = ef_safetensors_writer_meta(w, "emofuse.audio_features", meta->audio_features, err);
     if (rc == EF_OK && m->has_audio) {
-        rc = ef_st_writer_meta(w, "emofuse.audio_kind", meta->audio_kind, err);
+        rc = ef_safetensors_writer_meta(w, "emofuse.audio_kind", meta->audio_kind, err);
         snprintf(dims, sizeof dims, "%d", cfg->audio.input_dim);
-        if (rc == EF_OK) rc = ef_st_writer_meta(w, "emofuse.audio_dim", dims, err);
+        if (rc == EF_OK) rc = ef_safetensors_writer_meta(w, "emofuse.audio_dim", dims, err);
     }
-    if (rc == EF_OK) rc = ef_st_writer_save(w, path, err);
+    if (rc == EF_OK) rc = ef_safetensors_writer_save(w, path, err);
 done:
     free(cjson);
     free(ljson);
-    ef_st_writer_free(w);
+    ef_safetensors_writer_free(w);
     return rc;
 }
 
@@ -109,10 +109,10 @@ done:
     return rc;
 }
 
-static ef_code expect_kind(char *dst, size_t n, const ef_st_file *f, const char *key, const char *dim_key, int dim,
-                           const char *path, ef_error *err)
+static ef_code expect_kind(char *dst, size_t n, const ef_safetensors_file *f, const char *key, const char *dim_key,
+                           int dim, const char *path, ef_error *err)
 {
-    const char *kind = ef_st_meta(f, key), *d = ef_st_meta(f, dim_key);
+    const char *kind = ef_safetensors_meta(f, key), *d = ef_safetensors_meta(f, dim_key);
     if (!kind || !kind[0] || strlen(kind) >= n)
         return ef_fail(err, EF_ERR_FORMAT, "%s: metadata '%s' is missing or too long", path, key);
     char want[32];
@@ -125,7 +125,7 @@ static ef_code expect_kind(char *dst, size_t n, const ef_st_file *f, const char 
 }
 
 /* Copy a stored tensor into dst (n floats), converting half precision; all finite. */
-static ef_code read_tensor(float *dst, const ef_st_tensor *t, int64_t n, const char *path, ef_error *err)
+static ef_code read_tensor(float *dst, const ef_safetensors_tensor *t, int64_t n, const char *path, ef_error *err)
 {
     if (t->dtype != EF_DT_F32 && t->dtype != EF_DT_F16 && t->dtype != EF_DT_BF16)
         return ef_fail(err, EF_ERR_FORMAT, "%s: tensor '%s' has dtype %s, expected F32", path, t->name,
@@ -142,17 +142,17 @@ ef_code ef_model_load(ef_model **out, ef_model_meta *meta, const char *path, ef_
 {
     *out = NULL;
     memset(meta, 0, sizeof *meta);
-    ef_st_file *f = NULL;
+    ef_safetensors_file *f = NULL;
     ef_model *m = NULL;
-    ef_code rc = ef_st_open(&f, path, err);
+    ef_code rc = ef_safetensors_open(&f, path, err);
     if (rc != EF_OK) return rc;
-    const char *fmt = ef_st_meta(f, "emofuse.format");
+    const char *fmt = ef_safetensors_meta(f, "emofuse.format");
     if (!fmt || strcmp(fmt, MODEL_FORMAT) != 0) {
         rc = ef_fail(err, EF_ERR_FORMAT, "%s: not an emofuse model (metadata emofuse.format is '%s', expected '%s')",
                      path, fmt ? fmt : "(missing)", MODEL_FORMAT);
         goto fail;
     }
-    const char *cjson = ef_st_meta(f, "emofuse.config");
+    const char *cjson = ef_safetensors_meta(f, "emofuse.config");
     if (!cjson) {
         rc = ef_fail(err, EF_ERR_FORMAT, "%s: metadata 'emofuse.config' is missing", path);
         goto fail;
@@ -162,7 +162,8 @@ ef_code ef_model_load(ef_model **out, ef_model_meta *meta, const char *path, ef_
     snprintf(what, sizeof what, "%s: emofuse.config", path);
     if ((rc = ef_model_config_from_json(&cfg, cjson, what, err)) != EF_OK) goto fail;
     if ((rc = ef_model_create(&m, &cfg, err)) != EF_OK) goto fail;
-    if ((rc = parse_labels(meta, ef_st_meta(f, "emofuse.labels"), cfg.n_classes, path, err)) != EF_OK) goto fail;
+    if ((rc = parse_labels(meta, ef_safetensors_meta(f, "emofuse.labels"), cfg.n_classes, path, err)) != EF_OK)
+        goto fail;
     if (m->has_text && (rc = expect_kind(meta->text_kind, sizeof meta->text_kind, f, "emofuse.text_kind",
                                          "emofuse.text_dim", cfg.text.input_dim, path, err)) != EF_OK)
         goto fail;
@@ -171,8 +172,8 @@ ef_code ef_model_load(ef_model **out, ef_model_meta *meta, const char *path, ef_
         goto fail;
 
     /* Provenance of the features (optional: older files lack it); JSON checked by its user. */
-    const char *tf = m->has_text ? ef_st_meta(f, "emofuse.text_features") : NULL;
-    const char *af = m->has_audio ? ef_st_meta(f, "emofuse.audio_features") : NULL;
+    const char *tf = m->has_text ? ef_safetensors_meta(f, "emofuse.text_features") : NULL;
+    const char *af = m->has_audio ? ef_safetensors_meta(f, "emofuse.audio_features") : NULL;
     if ((tf && !(meta->text_features = strdup(tf))) || (af && !(meta->audio_features = strdup(af)))) {
         rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
         goto fail;
@@ -181,16 +182,16 @@ ef_code ef_model_load(ef_model **out, ef_model_meta *meta, const char *path, ef_
     int64_t expected = 0;
     for (int i = 0; i < m->params.n; i++) {
         const ef_tensor_info *t = &m->params.t[i];
-        const ef_st_tensor *st;
-        if ((rc = ef_st_expect(f, t->name, t->ndim, t->shape, &st, err)) != EF_OK) goto fail;
+        const ef_safetensors_tensor *st;
+        if ((rc = ef_safetensors_expect(f, t->name, t->ndim, t->shape, &st, err)) != EF_OK) goto fail;
         if ((rc = read_tensor(ef_params_value(&m->params, i), st, t->numel, path, err)) != EF_OK) goto fail;
         expected++;
     }
-    if (m->has_audio && ef_st_find(f, "norm.audio.mean")) {
+    if (m->has_audio && ef_safetensors_find(f, "norm.audio.mean")) {
         int64_t da = cfg.audio.input_dim;
-        const ef_st_tensor *tm, *ts;
-        if ((rc = ef_st_expect(f, "norm.audio.mean", 1, &da, &tm, err)) != EF_OK ||
-            (rc = ef_st_expect(f, "norm.audio.std", 1, &da, &ts, err)) != EF_OK)
+        const ef_safetensors_tensor *tm, *ts;
+        if ((rc = ef_safetensors_expect(f, "norm.audio.mean", 1, &da, &tm, err)) != EF_OK ||
+            (rc = ef_safetensors_expect(f, "norm.audio.std", 1, &da, &ts, err)) != EF_OK)
             goto fail;
         meta->audio_mean = malloc((size_t)da * sizeof(float));
         meta->audio_std = malloc((size_t)da * sizeof(float));
@@ -208,9 +209,9 @@ ef_code ef_model_load(ef_model **out, ef_model_meta *meta, const char *path, ef_
             }
         expected += 2;
     }
-    if (ef_st_count(f) != expected) {
-        for (int64_t i = 0; i < ef_st_count(f); i++) {
-            const char *name = ef_st_get(f, i)->name;
+    if (ef_safetensors_count(f) != expected) {
+        for (int64_t i = 0; i < ef_safetensors_count(f); i++) {
+            const char *name = ef_safetensors_get(f, i)->name;
             if (ef_params_find(&m->params, name) < 0 &&
                 !(meta->audio_mean && (strcmp(name, "norm.audio.mean") == 0 || strcmp(name, "norm.audio.std") == 0))) {
                 rc = ef_fail(err, EF_ERR_FORMAT, "%s: unexpected tensor '%s' for a %s model", path, name,
@@ -218,16 +219,16 @@ ef_code ef_model_load(ef_model **out, ef_model_meta *meta, const char *path, ef_
                 goto fail;
             }
         }
-        rc = ef_fail(err, EF_ERR_FORMAT, "%s: %lld tensors, expected %lld", path, (long long)ef_st_count(f),
+        rc = ef_fail(err, EF_ERR_FORMAT, "%s: %lld tensors, expected %lld", path, (long long)ef_safetensors_count(f),
                      (long long)expected);
         goto fail;
     }
-    ef_st_close(f);
+    ef_safetensors_close(f);
     *out = m;
     return EF_OK;
 fail:
     ef_model_free(m);
     ef_model_meta_free(meta);
-    ef_st_close(f);
+    ef_safetensors_close(f);
     return rc;
 }

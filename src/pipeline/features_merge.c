@@ -57,7 +57,7 @@ ef_code ef_pipeline_merge_features(int64_t *n_utterances, const char *out_path, 
     json_object **sources = calloc((size_t)n_parts, sizeof *sources);
     json_object *merged = json_object_new_object();
     json_object *seen = json_object_new_object(); /* id -> index of the part holding it */
-    ef_st_writer *w = ef_st_writer_new();
+    ef_safetensors_writer *w = ef_safetensors_writer_new();
     char *sources_json = NULL;
     ef_code rc = EF_OK;
     if (!parts || !sources || !merged || !seen || !w) rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", out_path);
@@ -93,7 +93,7 @@ ef_code ef_pipeline_merge_features(int64_t *n_utterances, const char *out_path, 
             int64_t T = 0;
             rc = ef_store_get(parts[k], id, &rows, &T, err);
             /* Not copied: the writer reads the rows from the part's mapping while saving. */
-            if (!rc) rc = ef_st_writer_add(w, id, EF_DT_F32, 2, (int64_t[]){T, D}, rows, err);
+            if (!rc) rc = ef_safetensors_writer_add(w, id, EF_DT_F32, 2, (int64_t[]){T, D}, rows, err);
             /* The sources entry travels with its tensor (the builder writes both in the
              * same order, so the merged metadata equals an unsharded build's). */
             if (!rc && json_object_object_get_ex(sources[k], id, &fp) &&
@@ -108,19 +108,19 @@ ef_code ef_pipeline_merge_features(int64_t *n_utterances, const char *out_path, 
         const char *config = ef_store_meta(parts[0], "emofuse.config");
         char dims[32];
         snprintf(dims, sizeof dims, "%d", D);
-        rc = ef_st_writer_meta(w, "emofuse.kind", ef_store_kind(parts[0]), err);
-        if (!rc) rc = ef_st_writer_meta(w, "emofuse.dims", dims, err);
-        if (!rc && columns) rc = ef_st_writer_meta(w, "emofuse.columns", columns, err);
-        if (!rc && config) rc = ef_st_writer_meta(w, "emofuse.config", config, err);
+        rc = ef_safetensors_writer_meta(w, "emofuse.kind", ef_store_kind(parts[0]), err);
+        if (!rc) rc = ef_safetensors_writer_meta(w, "emofuse.dims", dims, err);
+        if (!rc && columns) rc = ef_safetensors_writer_meta(w, "emofuse.columns", columns, err);
+        if (!rc && config) rc = ef_safetensors_writer_meta(w, "emofuse.config", config, err);
         /* The builder serialises sources with json-c's default slash escaping: do the same. */
         const char *s = rc ? NULL : json_object_to_json_string_ext(merged, JSON_C_TO_STRING_PLAIN);
         if (!rc && !(s && (sources_json = strdup(s)))) rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", out_path);
-        if (!rc) rc = ef_st_writer_meta(w, "emofuse.sources", sources_json, err);
-        if (!rc) rc = ef_st_writer_save(w, out_path, err);
+        if (!rc) rc = ef_safetensors_writer_meta(w, "emofuse.sources", sources_json, err);
+        if (!rc) rc = ef_safetensors_writer_save(w, out_path, err);
     }
     if (!rc && n_utterances) *n_utterances = total;
     free(sources_json);
-    ef_st_writer_free(w);
+    ef_safetensors_writer_free(w);
     json_object_put(seen);
     json_object_put(merged);
     for (int k = 0; sources && k < n_parts; k++) json_object_put(sources[k]);

@@ -23,7 +23,7 @@ typedef struct {
     int ndim;
     int64_t shape[2];
     const float **slot;      /* where the F32 pointer goes */
-    const ef_st_tensor *t;   /* the file's tensor once matched */
+    const ef_safetensors_tensor *t; /* the file's tensor once matched */
 } expected;
 
 static void shape_str(char *buf, size_t n, int ndim, const int64_t *shape)
@@ -128,7 +128,7 @@ static char *join(const char *dir, const char *file)
 void ef_bert_free(ef_bert_model *m)
 {
     if (!m) return;
-    ef_st_close(m->st);
+    ef_safetensors_close(m->st);
     free(m->owned);
     free(m->layers);
     free(m->dir);
@@ -138,10 +138,10 @@ void ef_bert_free(ef_bert_model *m)
 
 static ef_code match_tensors(ef_bert_model *m, expected *e, int n_exp, ef_error *err)
 {
-    const char *path = ef_st_path(m->st);
+    const char *path = ef_safetensors_path(m->st);
     char cname[128], got[128], want[128];
-    for (int64_t i = 0; i < ef_st_count(m->st); i++) {
-        const ef_st_tensor *t = ef_st_get(m->st, i);
+    for (int64_t i = 0; i < ef_safetensors_count(m->st); i++) {
+        const ef_safetensors_tensor *t = ef_safetensors_get(m->st, i);
         if (!canonical(t->name, cname, sizeof cname)) continue;
         expected *x = NULL;
         for (int k = 0; k < n_exp; k++)
@@ -181,18 +181,19 @@ static ef_code bind_tensors(ef_bert_model *m, expected *e, int n_exp, ef_error *
 {
     size_t need = 0;
     for (int k = 0; k < n_exp; k++) {
-        const ef_st_tensor *t = e[k].t;
+        const ef_safetensors_tensor *t = e[k].t;
         if (t->dtype != EF_DT_F32 || ((uintptr_t)t->data % sizeof(float)) != 0) need += numel(&e[k]);
         m->weight_bytes += numel(&e[k]) * sizeof(float);
     }
     if (need) {
         m->owned = malloc(need * sizeof(float));
-        if (!m->owned) return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory converting weights", ef_st_path(m->st));
+        if (!m->owned)
+            return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory converting weights", ef_safetensors_path(m->st));
         m->owned_floats = need;
     }
     size_t off = 0;
     for (int k = 0; k < n_exp; k++) {
-        const ef_st_tensor *t = e[k].t;
+        const ef_safetensors_tensor *t = e[k].t;
         size_t n = numel(&e[k]);
         const float *p;
         if (t->dtype == EF_DT_F32 && ((uintptr_t)t->data % sizeof(float)) == 0) {
@@ -205,7 +206,7 @@ static ef_code bind_tensors(ef_bert_model *m, expected *e, int n_exp, ef_error *
         for (size_t i = 0; i < n; i++)
             if (!isfinite(p[i]))
                 return ef_fail(err, EF_ERR_FORMAT, "%s: tensor '%s' contains NaN or Inf at element %zu",
-                               ef_st_path(m->st), t->name, i);
+                               ef_safetensors_path(m->st), t->name, i);
         *e[k].slot = p;
     }
     return EF_OK;
@@ -295,7 +296,7 @@ ef_code ef_bert_load(ef_bert_model **out, const char *dir, ef_error *err)
         ADD("output.LayerNorm.bias", 1, C, 0, &ly->ln2_b);
 #undef ADD
     }
-    if ((rc = ef_st_open(&m->st, st_path, err))) goto fail;
+    if ((rc = ef_safetensors_open(&m->st, st_path, err))) goto fail;
     if ((rc = match_tensors(m, e, n, err))) goto fail;
     if ((rc = bind_tensors(m, e, n, err))) goto fail;
     if ((rc = read_vocab(m, err))) goto fail;

@@ -31,7 +31,7 @@ struct ef_bert_model {
     int32_t cls_id, sep_id;      /* ids of [CLS] and [SEP] in vocab.txt */
     char *dir;                   /* model folder */
     char *vocab_path;            /* <dir>/vocab.txt */
-    ef_st_file *st;              /* keeps the mmap alive */
+    ef_safetensors_file *st; /* keeps the mmap alive */
     float *owned;                /* F16/BF16 tensors converted to F32, and unaligned F32 copies */
     size_t owned_floats;
     size_t weight_bytes;         /* bytes of all used weights as F32 */

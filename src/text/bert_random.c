@@ -261,13 +261,13 @@ static void sync_dir(const char *dir)
 static ef_code remove_old_model(const char *st_path, ef_error *err)
 {
     if (access(st_path, F_OK) != 0) return EF_OK;
-    ef_st_file *f = NULL;
+    ef_safetensors_file *f = NULL;
     ef_error e2 = {0};
     int ours = 0;
-    if (ef_st_open(&f, st_path, &e2) == EF_OK) {
-        const char *v = ef_st_meta(f, "emofuse.random_encoder");
+    if (ef_safetensors_open(&f, st_path, &e2) == EF_OK) {
+        const char *v = ef_safetensors_meta(f, "emofuse.random_encoder");
         ours = v && strcmp(v, "true") == 0;
-        ef_st_close(f);
+        ef_safetensors_close(f);
     }
     if (!ours)
         return ef_fail(err, EF_ERR_ARG,
@@ -291,7 +291,7 @@ ef_code ef_bert_write_random(const char *dir, const char *const *texts, int64_t 
     word_set vocab = {0};
     tensor_spec *specs = NULL;
     float *block = NULL;
-    ef_st_writer *w = NULL;
+    ef_safetensors_writer *w = NULL;
     char *cfg_path = join(dir, "config.json"), *vocab_path = join(dir, "vocab.txt");
     char *st_path = join(dir, "model.safetensors");
     if (!cfg_path || !vocab_path || !st_path) {
@@ -312,7 +312,7 @@ ef_code ef_bert_write_random(const char *dir, const char *const *texts, int64_t 
     size_t total = 0;
     for (int k = 0; k < n_specs; k++) total += (size_t)spec_numel(&specs[k]);
     block = malloc(total * sizeof *block);
-    w = ef_st_writer_new();
+    w = ef_safetensors_writer_new();
     if (!block || !w) {
         rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory for %.1f MB of weights", dir, total * 4.0 / 1e6);
         goto done;
@@ -326,16 +326,16 @@ ef_code ef_bert_write_random(const char *dir, const char *const *texts, int64_t 
             break;
         }
         init_tensor(block + off, &specs[k], &rng);
-        rc = ef_st_writer_add(w, specs[k].name, EF_DT_F32, specs[k].ndim, specs[k].shape, block + off, err);
+        rc = ef_safetensors_writer_add(w, specs[k].name, EF_DT_F32, specs[k].ndim, specs[k].shape, block + off, err);
         off += (size_t)spec_numel(&specs[k]);
     }
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)p->seed);
     /* "format": "pt" is what transformers' from_pretrained requires of a safetensors file
      * that has metadata at all. */
-    if (!rc) rc = ef_st_writer_meta(w, "format", "pt", err);
-    if (!rc) rc = ef_st_writer_meta(w, "emofuse.random_encoder", "true", err);
-    if (!rc) rc = ef_st_writer_meta(w, "emofuse.seed", seed, err);
+    if (!rc) rc = ef_safetensors_writer_meta(w, "format", "pt", err);
+    if (!rc) rc = ef_safetensors_writer_meta(w, "emofuse.random_encoder", "true", err);
+    if (!rc) rc = ef_safetensors_writer_meta(w, "emofuse.seed", seed, err);
     if (rc) goto done;
 
     char cfg[2048];
@@ -375,10 +375,10 @@ ef_code ef_bert_write_random(const char *dir, const char *const *texts, int64_t 
     if ((rc = ef_atomic_write(cfg_path, cfg, (size_t)cn, err))) goto done;
     if ((rc = ef_atomic_write(vocab_path, vocab.text, vocab.len, err))) goto done;
     sync_dir(dir);
-    if ((rc = ef_st_writer_save(w, st_path, err))) goto done;
+    if ((rc = ef_safetensors_writer_save(w, st_path, err))) goto done;
     sync_dir(dir);
 done:
-    ef_st_writer_free(w);
+    ef_safetensors_writer_free(w);
     free(block);
     free(specs);
     set_free(&vocab);

@@ -26,41 +26,42 @@ static void test_escaped_duplicate(void)
     fwrite(hdr, 1, hlen, fp);
     fwrite(data, sizeof data, 1, fp);
     fclose(fp);
-    ef_st_file *f = NULL;
+    ef_safetensors_file *f = NULL;
     ef_error err = {0};
-    CHECK(ef_st_open(&f, path, &err) == EF_ERR_FORMAT);
+    CHECK(ef_safetensors_open(&f, path, &err) == EF_ERR_FORMAT);
     CHECK_MSG(strstr(err.msg, "escdup.safetensors") && strstr(err.msg, "twice"), "%s", err.msg);
-    ef_st_close(f);
+    ef_safetensors_close(f);
 }
 
 int main(void)
 {
     test_escaped_duplicate();
     ef_error err = {0};
-    ef_st_writer *w = ef_st_writer_new();
+    ef_safetensors_writer *w = ef_safetensors_writer_new();
     CHECK(w != NULL);
     float x = 1.0f;
     /* 2^62 * 4 bytes wraps to 0 in size_t. */
     int64_t huge[2] = {(int64_t)1 << 31, (int64_t)1 << 31};
-    CHECK(ef_st_writer_add(w, "huge", EF_DT_F32, 2, huge, &x, &err) == EF_ERR_ARG);
+    CHECK(ef_safetensors_writer_add(w, "huge", EF_DT_F32, 2, huge, &x, &err) == EF_ERR_ARG);
     CHECK_MSG(strstr(err.msg, "'huge'") && strstr(err.msg, "overflow"), "%s", err.msg);
     int64_t wrap[3] = {(int64_t)1 << 32, (int64_t)1 << 32, 4};
-    CHECK(ef_st_writer_add_copy(w, "wrap", EF_DT_U8, 3, wrap, &x, &err) == EF_ERR_ARG);
-    CHECK(ef_st_writer_add(w, "odd", (ef_dtype)99, 1, (int64_t[]){1}, &x, &err) == EF_ERR_ARG);
+    CHECK(ef_safetensors_writer_add_copy(w, "wrap", EF_DT_U8, 3, wrap, &x, &err) == EF_ERR_ARG);
+    CHECK(ef_safetensors_writer_add(w, "odd", (ef_dtype)99, 1, (int64_t[]){1}, &x, &err) == EF_ERR_ARG);
     CHECK_MSG(strstr(err.msg, "'odd'") && strstr(err.msg, "dtype"), "%s", err.msg);
     /* A zero dimension makes any other dimension harmless. */
     int64_t zero[2] = {0, (int64_t)1 << 40};
-    CHECK_MSG(ef_st_writer_add(w, "empty", EF_DT_F32, 2, zero, NULL, &err) == EF_OK, "%s", err.msg);
-    CHECK(ef_st_writer_add(w, "one", EF_DT_F32, 1, (int64_t[]){1}, &x, &err) == EF_OK);
+    CHECK_MSG(ef_safetensors_writer_add(w, "empty", EF_DT_F32, 2, zero, NULL, &err) == EF_OK, "%s", err.msg);
+    CHECK(ef_safetensors_writer_add(w, "one", EF_DT_F32, 1, (int64_t[]){1}, &x, &err) == EF_OK);
     char path[1024];
     snprintf(path, sizeof path, "%s/review.safetensors", ef_test_tmpdir());
-    CHECK_MSG(ef_st_writer_save(w, path, &err) == EF_OK, "%s", err.msg);
-    ef_st_writer_free(w);
-    ef_st_file *f = NULL;
-    CHECK_MSG(ef_st_open(&f, path, &err) == EF_OK, "%s", err.msg);
+    CHECK_MSG(ef_safetensors_writer_save(w, path, &err) == EF_OK, "%s", err.msg);
+    ef_safetensors_writer_free(w);
+    ef_safetensors_file *f = NULL;
+    CHECK_MSG(ef_safetensors_open(&f, path, &err) == EF_OK, "%s", err.msg);
     if (f) {
-        CHECK(ef_st_count(f) == 2 && ef_st_find(f, "huge") == NULL && ef_st_find(f, "one")->nbytes == 4);
-        ef_st_close(f);
+        CHECK(ef_safetensors_count(f) == 2 && ef_safetensors_find(f, "huge") == NULL &&
+              ef_safetensors_find(f, "one")->nbytes == 4);
+        ef_safetensors_close(f);
     }
     return ef_test_exit();
 }

@@ -44,12 +44,12 @@ static void test_stale_part_not_packed(void)
     CHECK(ef_mkdir_p(parts, &err) == EF_OK);
     /* A part left by an earlier run for an older version of "bad" (fingerprint "old"). */
     float stale[3] = {-1, -2, -3};
-    ef_st_writer *w = ef_st_writer_new();
-    CHECK(ef_st_writer_add(w, "features", EF_DT_F32, 2, (int64_t[]){1, 3}, stale, &err) == EF_OK);
-    CHECK(ef_st_writer_meta(w, "fingerprint", "old", &err) == EF_OK);
-    CHECK(ef_st_writer_meta(w, "config", "{}", &err) == EF_OK);
-    CHECK_MSG(ef_st_writer_save(w, part, &err) == EF_OK, "%s", err.msg);
-    ef_st_writer_free(w);
+    ef_safetensors_writer *w = ef_safetensors_writer_new();
+    CHECK(ef_safetensors_writer_add(w, "features", EF_DT_F32, 2, (int64_t[]){1, 3}, stale, &err) == EF_OK);
+    CHECK(ef_safetensors_writer_meta(w, "fingerprint", "old", &err) == EF_OK);
+    CHECK(ef_safetensors_writer_meta(w, "config", "{}", &err) == EF_OK);
+    CHECK_MSG(ef_safetensors_writer_save(w, part, &err) == EF_OK, "%s", err.msg);
+    ef_safetensors_writer_free(w);
 
     const char *ids[] = {"a", "bad"};
     const char *fps[] = {"1", "new"};
@@ -85,14 +85,14 @@ static void test_old_store_wrong_dim_not_reused(void)
     ef_error err = {0};
     /* A store that claims the same config and fingerprint but holds (1, 2) matrices. */
     float old[2] = {-5, -6};
-    ef_st_writer *w = ef_st_writer_new();
-    CHECK(ef_st_writer_add(w, "a", EF_DT_F32, 2, (int64_t[]){1, 2}, old, &err) == EF_OK);
-    CHECK(ef_st_writer_meta(w, "emofuse.kind", "test", &err) == EF_OK);
-    CHECK(ef_st_writer_meta(w, "emofuse.dims", "2", &err) == EF_OK);
-    CHECK(ef_st_writer_meta(w, "emofuse.config", "{}", &err) == EF_OK);
-    CHECK(ef_st_writer_meta(w, "emofuse.sources", "{\"a\":\"1\"}", &err) == EF_OK);
-    CHECK_MSG(ef_st_writer_save(w, out, &err) == EF_OK, "%s", err.msg);
-    ef_st_writer_free(w);
+    ef_safetensors_writer *w = ef_safetensors_writer_new();
+    CHECK(ef_safetensors_writer_add(w, "a", EF_DT_F32, 2, (int64_t[]){1, 2}, old, &err) == EF_OK);
+    CHECK(ef_safetensors_writer_meta(w, "emofuse.kind", "test", &err) == EF_OK);
+    CHECK(ef_safetensors_writer_meta(w, "emofuse.dims", "2", &err) == EF_OK);
+    CHECK(ef_safetensors_writer_meta(w, "emofuse.config", "{}", &err) == EF_OK);
+    CHECK(ef_safetensors_writer_meta(w, "emofuse.sources", "{\"a\":\"1\"}", &err) == EF_OK);
+    CHECK_MSG(ef_safetensors_writer_save(w, out, &err) == EF_OK, "%s", err.msg);
+    ef_safetensors_writer_free(w);
 
     const char *ids[] = {"a"};
     const char *fps[] = {"1"};

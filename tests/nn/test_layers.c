@@ -17,12 +17,12 @@
 #define ATOL 1e-5
 #define RTOL 1e-5
 
-static ef_st_file *g_st;
+static ef_safetensors_file *g_st;
 
 /* Copy of a fixture tensor as float (the mapping may be unaligned), checking its size. */
 static float *getf(const char *name, int64_t n)
 {
-    const ef_st_tensor *t = ef_st_find(g_st, name);
+    const ef_safetensors_tensor *t = ef_safetensors_find(g_st, name);
     if (!t) {
         fprintf(stderr, "fixture tensor '%s' missing\n", name);
         exit(1);
@@ -40,7 +40,7 @@ static float *getf(const char *name, int64_t n)
 
 static int32_t *geti(const char *name, int64_t *n)
 {
-    const ef_st_tensor *t = ef_st_find(g_st, name);
+    const ef_safetensors_tensor *t = ef_safetensors_find(g_st, name);
     EF_ASSERT(t && t->dtype == EF_DT_I32);
     *n = (int64_t)(t->nbytes / 4);
     int32_t *p = malloc(t->nbytes);
@@ -208,7 +208,7 @@ static void test_adam(void)
     int32_t *blk32 = geti("adam.blocks", &nb);
     int64_t blocks[4];
     for (int i = 0; i < 4; i++) blocks[i] = blk32[i];
-    const ef_st_tensor *ft = ef_st_find(g_st, "adam.frozen");
+    const ef_safetensors_tensor *ft = ef_safetensors_find(g_st, "adam.frozen");
     EF_ASSERT(ft && ft->dtype == EF_DT_U8 && ft->nbytes == (size_t)STEPS * 3);
     const uint8_t *frozen = ft->data;
     float *p0 = getf("adam.params0", NP), *grads = getf("adam.grads", STEPS * NP);
@@ -495,7 +495,7 @@ int main(void)
     char path[1024];
     snprintf(path, sizeof path, "%s/nn/layers_ref.safetensors", ef_test_fixtures_dir());
     ef_error err = {0};
-    if (ef_st_open(&g_st, path, &err) != EF_OK) {
+    if (ef_safetensors_open(&g_st, path, &err) != EF_OK) {
         fprintf(stderr, "cannot open fixture: %s\n", err.msg);
         return 1;
     }
@@ -516,6 +516,6 @@ int main(void)
     test_init();
     test_concat();
     test_oracles();
-    ef_st_close(g_st);
+    ef_safetensors_close(g_st);
     return ef_test_exit();
 }

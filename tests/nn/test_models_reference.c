@@ -16,11 +16,11 @@
 
 static char dir[4096];
 
-static const ef_st_tensor *need(const ef_st_file *f, const char *name)
+static const ef_safetensors_tensor *need(const ef_safetensors_file *f, const char *name)
 {
-    const ef_st_tensor *t = ef_st_find(f, name);
+    const ef_safetensors_tensor *t = ef_safetensors_find(f, name);
     if (!t) {
-        fprintf(stderr, "%s: missing tensor %s\n", ef_st_path(f), name);
+        fprintf(stderr, "%s: missing tensor %s\n", ef_safetensors_path(f), name);
         exit(1);
     }
     return t;
@@ -37,7 +37,7 @@ static int bn_absorbed(const ef_params *p, const char *name)
     return n > 8 && strcmp(name + n - 8, ".bn_mean") == 0;
 }
 
-static void run_case(const char *system, const char *strategy, const ef_st_file *inp, const char *cfg_json)
+static void run_case(const char *system, const char *strategy, const ef_safetensors_file *inp, const char *cfg_json)
 {
     char path[4200];
     ef_error err;
@@ -48,24 +48,25 @@ static void run_case(const char *system, const char *strategy, const ef_st_file 
     CHECK(ef_model_create(&m, &cfg, &err) == EF_OK);
     ef_params *p = ef_model_params(m);
 
-    ef_st_file *init, *fin;
+    ef_safetensors_file *init, *fin;
     snprintf(path, sizeof path, "%s/init_%s.safetensors", dir, system);
-    CHECK_MSG(ef_st_open(&init, path, &err) == EF_OK, "%s", err.msg);
+    CHECK_MSG(ef_safetensors_open(&init, path, &err) == EF_OK, "%s", err.msg);
     snprintf(path, sizeof path, "%s/final_%s_%s.safetensors", dir, system, strategy);
-    CHECK_MSG(ef_st_open(&fin, path, &err) == EF_OK, "%s", err.msg);
-    CHECK(ef_st_count(init) == p->n);
+    CHECK_MSG(ef_safetensors_open(&fin, path, &err) == EF_OK, "%s", err.msg);
+    CHECK(ef_safetensors_count(init) == p->n);
     for (int i = 0; i < p->n; i++) {
-        const ef_st_tensor *t;
-        CHECK_MSG(ef_st_expect(init, p->t[i].name, p->t[i].ndim, p->t[i].shape, &t, &err) == EF_OK, "%s", err.msg);
+        const ef_safetensors_tensor *t;
+        CHECK_MSG(ef_safetensors_expect(init, p->t[i].name, p->t[i].ndim, p->t[i].shape, &t, &err) == EF_OK, "%s",
+                  err.msg);
         memcpy(ef_params_value(p, i), t->data, (size_t)p->t[i].numel * sizeof(float));
     }
     ef_strategy strat;
     CHECK(ef_strategy_parse(strategy, &strat) == 0);
     CHECK(ef_model_set_strategy(m, strat, &err) == EF_OK);
-    float lr = (float)atof(ef_st_meta(fin, "lr"));
-    int warmup = atoi(ef_st_meta(fin, "warmup_steps"));
+    float lr = (float)atof(ef_safetensors_meta(fin, "lr"));
+    int warmup = atoi(ef_safetensors_meta(fin, "warmup_steps"));
 
-    const ef_st_tensor *tt = need(inp, "text"), *at = need(inp, "audio");
+    const ef_safetensors_tensor *tt = need(inp, "text"), *at = need(inp, "audio");
     int B = (int)need(inp, "labels")->shape[0];
     int64_t toff[16], aoff[16];
     int32_t labels[16];
@@ -76,7 +77,7 @@ static void run_case(const char *system, const char *strategy, const ef_st_file 
     memcpy(cw, need(inp, "class_weights")->data, (size_t)cfg.n_classes * sizeof(float));
     ef_batch b = {B, tt->data, toff, at->data, aoff};
 
-    const ef_st_tensor *lt = need(fin, "losses");
+    const ef_safetensors_tensor *lt = need(fin, "losses");
     int steps = (int)lt->shape[0];
     float losses[64];
     ef_train_state *st;
@@ -90,16 +91,17 @@ static void run_case(const char *system, const char *strategy, const ef_st_file 
     char what[160];
     snprintf(what, sizeof what, "%s-%s losses", system, strategy);
     CHECK(ef_test_close(what, losses, lt->data, (size_t)steps, 1e-6, 1e-4));
-    CHECK(ef_st_count(fin) == p->n + 1);
+    CHECK(ef_safetensors_count(fin) == p->n + 1);
     for (int i = 0; i < p->n; i++) {
-        const ef_st_tensor *t;
-        CHECK_MSG(ef_st_expect(fin, p->t[i].name, p->t[i].ndim, p->t[i].shape, &t, &err) == EF_OK, "%s", err.msg);
+        const ef_safetensors_tensor *t;
+        CHECK_MSG(ef_safetensors_expect(fin, p->t[i].name, p->t[i].ndim, p->t[i].shape, &t, &err) == EF_OK, "%s",
+                  err.msg);
         snprintf(what, sizeof what, "%s-%s %s", system, strategy, p->t[i].name);
         double atol = bn_absorbed(p, p->t[i].name) ? 2e-4 : 1e-6;
         CHECK(ef_test_close(what, ef_params_value(p, i), t->data, (size_t)p->t[i].numel, atol, 1e-4));
     }
-    ef_st_close(init);
-    ef_st_close(fin);
+    ef_safetensors_close(init);
+    ef_safetensors_close(fin);
     ef_model_free(m);
 }
 
@@ -108,17 +110,17 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/models", ef_test_fixtures_dir());
     char path[4200];
     snprintf(path, sizeof path, "%s/inputs.safetensors", dir);
-    ef_st_file *inp;
+    ef_safetensors_file *inp;
     ef_error err;
-    if (ef_st_open(&inp, path, &err) != EF_OK) {
+    if (ef_safetensors_open(&inp, path, &err) != EF_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    const char *cfg = ef_st_meta(inp, "config");
+    const char *cfg = ef_safetensors_meta(inp, "config");
     CHECK(cfg != NULL);
     static const char *const cases[][2] = {{"text", "cs"}, {"audio", "cs"}, {"ef", "cs"}, {"ef", "pt"},
                                            {"ef", "ws"},   {"lf", "cs"},    {"lf", "pt"}, {"lf", "ws"}};
     for (size_t i = 0; cfg && i < sizeof cases / sizeof cases[0]; i++) run_case(cases[i][0], cases[i][1], inp, cfg);
-    ef_st_close(inp);
+    ef_safetensors_close(inp);
     return ef_test_exit();
 }

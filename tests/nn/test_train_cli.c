@@ -20,7 +20,7 @@ static char dir[4096], bin[4096];
 
 static void write_store(const char *path, const char *kind, int D, int64_t (*len)(int), uint64_t seed)
 {
-    ef_st_writer *w = ef_st_writer_new();
+    ef_safetensors_writer *w = ef_safetensors_writer_new();
     ef_rng rng;
     ef_rng_seed(&rng, seed);
     ef_error err;
@@ -30,15 +30,15 @@ static void write_store(const char *path, const char *kind, int D, int64_t (*len
         for (int64_t j = 0; j < T * D; j++) x[j] = (float)(ef_rng_normal(&rng) + 0.3 * (i % 6));
         char id[32];
         snprintf(id, sizeof id, "utt%02d", i);
-        CHECK(ef_st_writer_add_copy(w, id, EF_DT_F32, 2, shape, x, &err) == EF_OK);
+        CHECK(ef_safetensors_writer_add_copy(w, id, EF_DT_F32, 2, shape, x, &err) == EF_OK);
         free(x);
     }
     char dims[16];
     snprintf(dims, sizeof dims, "%d", D);
-    CHECK(ef_st_writer_meta(w, "emofuse.kind", kind, &err) == EF_OK);
-    CHECK(ef_st_writer_meta(w, "emofuse.dims", dims, &err) == EF_OK);
-    CHECK_MSG(ef_st_writer_save(w, path, &err) == EF_OK, "%s", err.msg);
-    ef_st_writer_free(w);
+    CHECK(ef_safetensors_writer_meta(w, "emofuse.kind", kind, &err) == EF_OK);
+    CHECK(ef_safetensors_writer_meta(w, "emofuse.dims", dims, &err) == EF_OK);
+    CHECK_MSG(ef_safetensors_writer_save(w, path, &err) == EF_OK, "%s", err.msg);
+    ef_safetensors_writer_free(w);
 }
 
 static int64_t text_len(int i) { return 1 + i % 7; }
@@ -211,7 +211,7 @@ int main(void)
     CHECK(stderr_has("warning: no_sad.txt: no training utterance of class sad"));
     /* A NaN feature is an error naming the utterance, in training and in statistics. */
     {
-        ef_st_writer *w = ef_st_writer_new();
+        ef_safetensors_writer *w = ef_safetensors_writer_new();
         ef_error err;
         static float x[N_UTT][10];
         for (int i = 0; i < N_UTT; i++) {
@@ -219,13 +219,13 @@ int main(void)
             if (i == 7) x[i][3] = -(float)NAN; /* printed "-nan" by glibc */
             char id[32];
             snprintf(id, sizeof id, "utt%02d", i);
-            CHECK(ef_st_writer_add(w, id, EF_DT_F32, 2, (int64_t[]){2, 5}, x[i], &err) == EF_OK);
+            CHECK(ef_safetensors_writer_add(w, id, EF_DT_F32, 2, (int64_t[]){2, 5}, x[i], &err) == EF_OK);
         }
-        CHECK(ef_st_writer_meta(w, "emofuse.kind", "audio-lld", &err) == EF_OK);
-        CHECK(ef_st_writer_meta(w, "emofuse.dims", "5", &err) == EF_OK);
+        CHECK(ef_safetensors_writer_meta(w, "emofuse.kind", "audio-lld", &err) == EF_OK);
+        CHECK(ef_safetensors_writer_meta(w, "emofuse.dims", "5", &err) == EF_OK);
         snprintf(path, sizeof path, "%s/nan.safetensors", dir);
-        CHECK(ef_st_writer_save(w, path, &err) == EF_OK);
-        ef_st_writer_free(w);
+        CHECK(ef_safetensors_writer_save(w, path, &err) == EF_OK);
+        ef_safetensors_writer_free(w);
     }
     CHECK(run("--system audio --audio-store nan.safetensors --manifest manifest.csv --train-ids train.txt --out "
               "x.model") == 1);

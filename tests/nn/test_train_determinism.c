@@ -212,35 +212,35 @@ static void expect_load_error(const char *path, const char *needle)
 static void write_variant(const char *src, const char *dst, const char *drop, const char *nan_tensor,
                           const char *extra, const char *format)
 {
-    ef_st_file *f;
+    ef_safetensors_file *f;
     ef_error err;
-    CHECK(ef_st_open(&f, src, &err) == EF_OK);
-    ef_st_writer *w = ef_st_writer_new();
+    CHECK(ef_safetensors_open(&f, src, &err) == EF_OK);
+    ef_safetensors_writer *w = ef_safetensors_writer_new();
     float *bufs[64];
     int nb = 0;
-    for (int64_t i = 0; i < ef_st_count(f); i++) {
-        const ef_st_tensor *t = ef_st_get(f, i);
+    for (int64_t i = 0; i < ef_safetensors_count(f); i++) {
+        const ef_safetensors_tensor *t = ef_safetensors_get(f, i);
         if (drop && strcmp(t->name, drop) == 0) continue;
         float *copy = malloc(t->nbytes);
         memcpy(copy, t->data, t->nbytes);
         if (nan_tensor && strcmp(t->name, nan_tensor) == 0) copy[0] = NAN;
         bufs[nb++] = copy;
-        CHECK(ef_st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, copy, &err) == EF_OK);
+        CHECK(ef_safetensors_writer_add(w, t->name, t->dtype, t->ndim, t->shape, copy, &err) == EF_OK);
     }
     if (extra) {
         static const float x[2] = {1, 2};
-        CHECK(ef_st_writer_add(w, extra, EF_DT_F32, 1, (int64_t[]){2}, x, &err) == EF_OK);
+        CHECK(ef_safetensors_writer_add(w, extra, EF_DT_F32, 1, (int64_t[]){2}, x, &err) == EF_OK);
     }
-    for (int64_t i = 0; i < ef_st_meta_count(f); i++) {
+    for (int64_t i = 0; i < ef_safetensors_meta_count(f); i++) {
         const char *k, *v;
-        ef_st_meta_at(f, i, &k, &v);
+        ef_safetensors_meta_at(f, i, &k, &v);
         if (format && strcmp(k, "emofuse.format") == 0) v = format;
-        CHECK(ef_st_writer_meta(w, k, v, &err) == EF_OK);
+        CHECK(ef_safetensors_writer_meta(w, k, v, &err) == EF_OK);
     }
-    CHECK_MSG(ef_st_writer_save(w, dst, &err) == EF_OK, "%s", err.msg);
-    ef_st_writer_free(w);
+    CHECK_MSG(ef_safetensors_writer_save(w, dst, &err) == EF_OK, "%s", err.msg);
+    ef_safetensors_writer_free(w);
     for (int i = 0; i < nb; i++) free(bufs[i]);
-    ef_st_close(f);
+    ef_safetensors_close(f);
 }
 
 static void check_model_file(void)
@@ -306,23 +306,23 @@ static void check_model_file(void)
     write_variant(other, bad, NULL, NULL, NULL, NULL);
     /* Swap in the trained model's config: every fusion tensor now has the wrong shape. */
     {
-        ef_st_file *f;
-        CHECK(ef_st_open(&f, other, &err) == EF_OK);
-        ef_st_writer *w = ef_st_writer_new();
-        for (int64_t i = 0; i < ef_st_count(f); i++) {
-            const ef_st_tensor *t = ef_st_get(f, i);
-            ef_st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, &err);
+        ef_safetensors_file *f;
+        CHECK(ef_safetensors_open(&f, other, &err) == EF_OK);
+        ef_safetensors_writer *w = ef_safetensors_writer_new();
+        for (int64_t i = 0; i < ef_safetensors_count(f); i++) {
+            const ef_safetensors_tensor *t = ef_safetensors_get(f, i);
+            ef_safetensors_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, &err);
         }
         char *cj = ef_model_config_to_json(ef_model_config_of(m));
-        for (int64_t i = 0; i < ef_st_meta_count(f); i++) {
+        for (int64_t i = 0; i < ef_safetensors_meta_count(f); i++) {
             const char *k, *v;
-            ef_st_meta_at(f, i, &k, &v);
-            ef_st_writer_meta(w, k, strcmp(k, "emofuse.config") == 0 ? cj : v, &err);
+            ef_safetensors_meta_at(f, i, &k, &v);
+            ef_safetensors_writer_meta(w, k, strcmp(k, "emofuse.config") == 0 ? cj : v, &err);
         }
-        CHECK(ef_st_writer_save(w, bad, &err) == EF_OK);
-        ef_st_writer_free(w);
+        CHECK(ef_safetensors_writer_save(w, bad, &err) == EF_OK);
+        ef_safetensors_writer_free(w);
         free(cj);
-        ef_st_close(f);
+        ef_safetensors_close(f);
     }
     expect_load_error(bad, "wrong shape");
     ef_model_free(m);

@@ -25,20 +25,22 @@ int main(void)
     char ref_path[1024], out[1024], cmd[4096];
     snprintf(ref_path, sizeof ref_path, "%s/bert/expected.safetensors", fx);
     snprintf(out, sizeof out, "%s/embed.safetensors", ef_test_tmpdir());
-    ef_st_file *ref = NULL, *got = NULL;
+    ef_safetensors_file *ref = NULL, *got = NULL;
     ef_error err = {0};
-    CHECK_MSG(ef_st_open(&ref, ref_path, &err) == EF_OK, "%s", err.msg);
-    const char *text = ef_st_meta(ref, "text");
+    CHECK_MSG(ef_safetensors_open(&ref, ref_path, &err) == EF_OK, "%s", err.msg);
+    const char *text = ef_safetensors_meta(ref, "text");
     CHECK(text != NULL && strchr(text, '\'') == NULL);
     snprintf(cmd, sizeof cmd, "'%s' embed --model '%s/bert/tiny' --text '%s' --out '%s' --all-layers 2>/dev/null", bin,
              fx, text, out);
     CHECK(run(cmd) == 0);
-    CHECK_MSG(ef_st_open(&got, out, &err) == EF_OK, "%s", err.msg);
+    CHECK_MSG(ef_safetensors_open(&got, out, &err) == EF_OK, "%s", err.msg);
     if (!got || !ref) return ef_test_exit();
-    const ef_st_tensor *ids = ef_st_find(got, "input_ids"), *emb = ef_st_find(got, "embeddings"),
-                       *hs = ef_st_find(got, "hidden_states");
-    const ef_st_tensor *rids = ef_st_find(ref, "text.input_ids"), *remb = ef_st_find(ref, "text.embeddings"),
-                       *rhs = ef_st_find(ref, "text.hidden");
+    const ef_safetensors_tensor *ids = ef_safetensors_find(got, "input_ids"),
+                                *emb = ef_safetensors_find(got, "embeddings"),
+                                *hs = ef_safetensors_find(got, "hidden_states");
+    const ef_safetensors_tensor *rids = ef_safetensors_find(ref, "text.input_ids"),
+                                *remb = ef_safetensors_find(ref, "text.embeddings"),
+                                *rhs = ef_safetensors_find(ref, "text.hidden");
     CHECK(ids && emb && hs && rids && remb && rhs);
     if (ids && emb && hs && rids && remb && rhs) {
         int64_t T = rids->shape[0];
@@ -49,16 +51,16 @@ int main(void)
         CHECK(ef_test_close("embed embeddings", emb->data, remb->data, (size_t)(T - 2) * 32, 3e-4, 1e-4));
         CHECK(ef_test_close("embed hidden_states", hs->data, rhs->data, (size_t)3 * T * 32, 1e-4, 1e-4));
     }
-    ef_st_close(got);
+    ef_safetensors_close(got);
     /* Without --all-layers there is no hidden_states; bad usage exits 2; a bad model 1. */
     snprintf(cmd, sizeof cmd, "'%s' embed -m '%s/bert/tiny' -t 'oh well' -o '%s' 2>/dev/null", bin, fx, out);
     CHECK(run(cmd) == 0);
-    CHECK(ef_st_open(&got, out, &err) == EF_OK);
+    CHECK(ef_safetensors_open(&got, out, &err) == EF_OK);
     if (got) {
-        CHECK(ef_st_find(got, "hidden_states") == NULL);
-        const ef_st_tensor *e = ef_st_find(got, "embeddings");
+        CHECK(ef_safetensors_find(got, "hidden_states") == NULL);
+        const ef_safetensors_tensor *e = ef_safetensors_find(got, "embeddings");
         CHECK(e && e->shape[0] == 2);
-        ef_st_close(got);
+        ef_safetensors_close(got);
     }
     snprintf(cmd, sizeof cmd, "'%s' embed --model '%s/bert/tiny' --text x 2>/dev/null", bin, fx);
     CHECK(run(cmd) == 2);
@@ -66,6 +68,6 @@ int main(void)
     CHECK(run(cmd) == 1);
     snprintf(cmd, sizeof cmd, "'%s' embed --help >/dev/null", bin);
     CHECK(run(cmd) == 0);
-    ef_st_close(ref);
+    ef_safetensors_close(ref);
     return ef_test_exit();
 }

@@ -16,11 +16,11 @@
 #define RTOL 1e-4
 #define NSEQ 6
 
-static ef_st_file *ref;
+static ef_safetensors_file *ref;
 
-static const ef_st_tensor *get(const char *name)
+static const ef_safetensors_tensor *get(const char *name)
 {
-    const ef_st_tensor *t = ef_st_find(ref, name);
+    const ef_safetensors_tensor *t = ef_safetensors_find(ref, name);
     if (!t) {
         fprintf(stderr, "fixture tensor '%s' missing\n", name);
         exit(1);
@@ -56,9 +56,9 @@ static void test_single_and_naive(const ef_bert_model *m)
     for (int s = 0; s < NSEQ; s++) {
         char nm[64], what[64];
         snprintf(nm, sizeof nm, "seq%d.input_ids", s);
-        const ef_st_tensor *ids = get(nm);
+        const ef_safetensors_tensor *ids = get(nm);
         snprintf(nm, sizeof nm, "seq%d.hidden", s);
-        const ef_st_tensor *h = get(nm);
+        const ef_safetensors_tensor *h = get(nm);
         int T = (int)ids->shape[0];
         ef_error err = {0};
         CHECK_MSG(ef_bert_forward(m, ws, ids->data, &T, 1, hs, NULL, 0, &err) == EF_OK, "%s", err.msg);
@@ -94,7 +94,7 @@ static void test_batch_mixes(const ef_bert_model *m)
         for (int b = 0; b < B; b++) {
             char nm[64];
             snprintf(nm, sizeof nm, "seq%d.input_ids", mixes[k][1 + b]);
-            const ef_st_tensor *t = get(nm);
+            const ef_safetensors_tensor *t = get(nm);
             lens[b] = (int)t->shape[0];
             memcpy(ids + N, t->data, (size_t)lens[b] * sizeof(int32_t));
             N += lens[b];
@@ -140,7 +140,7 @@ static void test_half_precision(void)
     for (int i = 0; i < 2; i++) {
         ef_bert_model *m = load(subs[i]);
         int L = m->cfg.n_layers, C = m->cfg.hidden;
-        const ef_st_tensor *ids = get("seq4.input_ids");
+        const ef_safetensors_tensor *ids = get("seq4.input_ids");
         int T = (int)ids->shape[0];
         ef_bert_workspace *ws = ef_bert_workspace_new(&m->cfg, T, T);
         float *hs = malloc((size_t)(L + 1) * T * C * sizeof(float));
@@ -158,7 +158,7 @@ static void test_half_precision(void)
 static void test_windows(const ef_bert_model *m)
 {
     int L = m->cfg.n_layers, C = m->cfg.hidden;
-    const ef_st_tensor *p = get("long.pieces");
+    const ef_safetensors_tensor *p = get("long.pieces");
     int n = (int)p->shape[0];
     ef_bert_feat_opts o = ef_bert_feat_default_params();
     float *hs = malloc((size_t)(L + 1) * (n + 2) * C * sizeof(float));
@@ -224,7 +224,7 @@ static void test_features_api(const ef_bert_model *m)
     for (int s = 0; s < NSEQ; s++) {
         char nm[64];
         snprintf(nm, sizeof nm, "seq%d.input_ids", s);
-        const ef_st_tensor *t = get(nm);
+        const ef_safetensors_tensor *t = get(nm);
         n[s] = (int)t->shape[0] - 2;
         pieces[s] = (const int32_t *)t->data + 1;
         out[s] = malloc((size_t)(n[s] + 2) * C * sizeof(float));
@@ -271,7 +271,7 @@ int main(void)
     char path[1024];
     snprintf(path, sizeof path, "%s/bert/expected.safetensors", ef_test_fixtures_dir());
     ef_error err = {0};
-    if (ef_st_open(&ref, path, &err) != EF_OK) {
+    if (ef_safetensors_open(&ref, path, &err) != EF_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -287,6 +287,6 @@ int main(void)
     test_windows(m);
     test_features_api(m);
     ef_bert_free(m);
-    ef_st_close(ref);
+    ef_safetensors_close(ref);
     return ef_test_exit();
 }

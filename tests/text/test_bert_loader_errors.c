@@ -11,16 +11,16 @@
 #include "emofuse/safetensors.h"
 #include "testutil.h"
 
-static ef_st_file *tiny;
+static ef_safetensors_file *tiny;
 static char *tiny_config;
 static int case_no;
 
 /* Per tensor: add it to w (possibly renamed, twice, converted...), or skip it. */
-typedef void (*mutate_fn)(ef_st_writer *w, const ef_st_tensor *t);
+typedef void (*mutate_fn)(ef_safetensors_writer *w, const ef_safetensors_tensor *t);
 
-static void keep(ef_st_writer *w, const ef_st_tensor *t)
+static void keep(ef_safetensors_writer *w, const ef_safetensors_tensor *t)
 {
-    CHECK(ef_st_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, NULL) == EF_OK);
+    CHECK(ef_safetensors_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, NULL) == EF_OK);
 }
 
 static char *read_text(const char *path)
@@ -79,12 +79,12 @@ static const char *build(const char *config, int vocab_n, const char *vocab_drop
         fclose(fp);
     }
     if (mutate) {
-        ef_st_writer *w = ef_st_writer_new();
-        for (int64_t i = 0; i < ef_st_count(tiny); i++) mutate(w, ef_st_get(tiny, i));
+        ef_safetensors_writer *w = ef_safetensors_writer_new();
+        for (int64_t i = 0; i < ef_safetensors_count(tiny); i++) mutate(w, ef_safetensors_get(tiny, i));
         snprintf(path, sizeof path, "%s/model.safetensors", dir);
         ef_error err = {0};
-        CHECK_MSG(ef_st_writer_save(w, path, &err) == EF_OK, "%s", err.msg);
-        ef_st_writer_free(w);
+        CHECK_MSG(ef_safetensors_writer_save(w, path, &err) == EF_OK, "%s", err.msg);
+        ef_safetensors_writer_free(w);
     }
     return dir;
 }
@@ -111,74 +111,75 @@ static void expect_ok(const char *what, const char *dir)
 }
 
 /* ---- tensor mutations ---- */
-static void drop_bias(ef_st_writer *w, const ef_st_tensor *t)
+static void drop_bias(ef_safetensors_writer *w, const ef_safetensors_tensor *t)
 {
     if (strcmp(t->name, "encoder.layer.1.output.dense.bias") != 0) keep(w, t);
 }
-static void add_prefixed_dup(ef_st_writer *w, const ef_st_tensor *t)
+static void add_prefixed_dup(ef_safetensors_writer *w, const ef_safetensors_tensor *t)
 {
     keep(w, t);
     if (strcmp(t->name, "embeddings.LayerNorm.weight") == 0)
-        ef_st_writer_add(w, "bert.embeddings.LayerNorm.weight", t->dtype, t->ndim, t->shape, t->data, NULL);
+        ef_safetensors_writer_add(w, "bert.embeddings.LayerNorm.weight", t->dtype, t->ndim, t->shape, t->data, NULL);
 }
-static void add_gamma_dup(ef_st_writer *w, const ef_st_tensor *t)
+static void add_gamma_dup(ef_safetensors_writer *w, const ef_safetensors_tensor *t)
 {
     keep(w, t);
     if (strcmp(t->name, "encoder.layer.0.output.LayerNorm.bias") == 0)
-        ef_st_writer_add(w, "encoder.layer.0.output.LayerNorm.beta", t->dtype, t->ndim, t->shape, t->data, NULL);
+        ef_safetensors_writer_add(w, "encoder.layer.0.output.LayerNorm.beta", t->dtype, t->ndim, t->shape, t->data,
+                                  NULL);
 }
-static void wrong_shape(ef_st_writer *w, const ef_st_tensor *t)
+static void wrong_shape(ef_safetensors_writer *w, const ef_safetensors_tensor *t)
 {
     if (strcmp(t->name, "embeddings.position_embeddings.weight") == 0) {
         int64_t shape[2] = {32, 32};
-        ef_st_writer_add(w, t->name, t->dtype, 2, shape, t->data, NULL);
+        ef_safetensors_writer_add(w, t->name, t->dtype, 2, shape, t->data, NULL);
     } else {
         keep(w, t);
     }
 }
-static void wrong_rank(ef_st_writer *w, const ef_st_tensor *t)
+static void wrong_rank(ef_safetensors_writer *w, const ef_safetensors_tensor *t)
 {
     if (strcmp(t->name, "encoder.layer.0.attention.self.key.bias") == 0) {
         int64_t shape[2] = {1, 32};
-        ef_st_writer_add(w, t->name, t->dtype, 2, shape, t->data, NULL);
+        ef_safetensors_writer_add(w, t->name, t->dtype, 2, shape, t->data, NULL);
     } else {
         keep(w, t);
     }
 }
-static void wrong_dtype(ef_st_writer *w, const ef_st_tensor *t)
+static void wrong_dtype(ef_safetensors_writer *w, const ef_safetensors_tensor *t)
 {
     if (strcmp(t->name, "encoder.layer.0.intermediate.dense.bias") == 0)
-        ef_st_writer_add(w, t->name, EF_DT_I32, t->ndim, t->shape, t->data, NULL);
+        ef_safetensors_writer_add(w, t->name, EF_DT_I32, t->ndim, t->shape, t->data, NULL);
     else
         keep(w, t);
 }
-static void extra_layer(ef_st_writer *w, const ef_st_tensor *t)
+static void extra_layer(ef_safetensors_writer *w, const ef_safetensors_tensor *t)
 {
     keep(w, t);
     if (strcmp(t->name, "encoder.layer.1.output.dense.bias") == 0)
-        ef_st_writer_add(w, "encoder.layer.2.output.dense.bias", t->dtype, t->ndim, t->shape, t->data, NULL);
+        ef_safetensors_writer_add(w, "encoder.layer.2.output.dense.bias", t->dtype, t->ndim, t->shape, t->data, NULL);
 }
-static void with_nan(ef_st_writer *w, const ef_st_tensor *t)
+static void with_nan(ef_safetensors_writer *w, const ef_safetensors_tensor *t)
 {
     if (strcmp(t->name, "encoder.layer.1.attention.self.value.weight") == 0) {
         float *copy = malloc(t->nbytes);
         memcpy(copy, t->data, t->nbytes);
         copy[100] = 0.0f / 0.0f;
-        ef_st_writer_add_copy(w, t->name, t->dtype, t->ndim, t->shape, copy, NULL);
+        ef_safetensors_writer_add_copy(w, t->name, t->dtype, t->ndim, t->shape, copy, NULL);
         free(copy);
     } else {
         keep(w, t);
     }
 }
-static void with_heads(ef_st_writer *w, const ef_st_tensor *t)
+static void with_heads(ef_safetensors_writer *w, const ef_safetensors_tensor *t)
 {
     keep(w, t);
     if (strcmp(t->name, "embeddings.word_embeddings.weight") == 0) {
         int64_t s1[1] = {100};
         static float z[100];
-        ef_st_writer_add(w, "cls.predictions.bias", EF_DT_F32, 1, s1, z, NULL);
+        ef_safetensors_writer_add(w, "cls.predictions.bias", EF_DT_F32, 1, s1, z, NULL);
         int64_t s2[2] = {32, 32};
-        ef_st_writer_add(w, "pooler.dense.weight", EF_DT_F32, 2, s2, t->data, NULL);
+        ef_safetensors_writer_add(w, "pooler.dense.weight", EF_DT_F32, 2, s2, t->data, NULL);
     }
 }
 
@@ -187,7 +188,7 @@ int main(void)
     char path[1024];
     snprintf(path, sizeof path, "%s/bert/tiny/model.safetensors", ef_test_fixtures_dir());
     ef_error err = {0};
-    if (ef_st_open(&tiny, path, &err) != EF_OK) {
+    if (ef_safetensors_open(&tiny, path, &err) != EF_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -287,7 +288,7 @@ int main(void)
     expect_fail("vocab without [SEP]", build(tiny_config, 100, "[SEP]", keep), EF_ERR_FORMAT, "vocab.txt",
                 "no '[SEP]'");
 
-    ef_st_close(tiny);
+    ef_safetensors_close(tiny);
     free(tiny_config);
     return ef_test_exit();
 }

@@ -211,19 +211,19 @@ static void check_weights(const char *dir, const ef_bert_model *m, uint64_t seed
     char path[1100], want_seed[32];
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     snprintf(want_seed, sizeof want_seed, "%llu", (unsigned long long)seed);
-    ef_st_file *f = NULL;
+    ef_safetensors_file *f = NULL;
     ef_error err = {0};
-    CHECK_MSG(ef_st_open(&f, path, &err) == EF_OK, "%s", err.msg);
+    CHECK_MSG(ef_safetensors_open(&f, path, &err) == EF_OK, "%s", err.msg);
     if (!f) return;
-    const char *r = ef_st_meta(f, "emofuse.random_encoder"), *s = ef_st_meta(f, "emofuse.seed"),
-               *fmt = ef_st_meta(f, "format");
+    const char *r = ef_safetensors_meta(f, "emofuse.random_encoder"), *s = ef_safetensors_meta(f, "emofuse.seed"),
+               *fmt = ef_safetensors_meta(f, "format");
     CHECK(r && strcmp(r, "true") == 0);
     CHECK(s && strcmp(s, want_seed) == 0);
     CHECK(fmt && strcmp(fmt, "pt") == 0);
-    CHECK(ef_st_count(f) == 5 + 16 * m->cfg.n_layers); /* no pooler, nothing extra */
-    for (int64_t i = 0; i < ef_st_count(f); i++) CHECK(ef_st_get(f, i)->dtype == EF_DT_F32);
+    CHECK(ef_safetensors_count(f) == 5 + 16 * m->cfg.n_layers); /* no pooler, nothing extra */
+    for (int64_t i = 0; i < ef_safetensors_count(f); i++) CHECK(ef_safetensors_get(f, i)->dtype == EF_DT_F32);
     CHECK(m->owned == NULL); /* aligned F32: used in place */
-    ef_st_close(f);
+    ef_safetensors_close(f);
 
     const ef_bert_config *c = &m->cfg;
     size_t C = (size_t)c->hidden, I = (size_t)c->intermediate;
@@ -291,12 +291,12 @@ static void check_errors(void)
     mkdir(real, 0755);
     char st_path[1100];
     snprintf(st_path, sizeof st_path, "%s/model.safetensors", real);
-    ef_st_writer *w = ef_st_writer_new();
+    ef_safetensors_writer *w = ef_safetensors_writer_new();
     float one = 1.0f;
     int64_t shape[1] = {1};
-    CHECK(ef_st_writer_add(w, "x", EF_DT_F32, 1, shape, &one, &err) == EF_OK);
-    CHECK(ef_st_writer_save(w, st_path, &err) == EF_OK);
-    ef_st_writer_free(w);
+    CHECK(ef_safetensors_writer_add(w, "x", EF_DT_F32, 1, shape, &one, &err) == EF_OK);
+    CHECK(ef_safetensors_writer_save(w, st_path, &err) == EF_OK);
+    ef_safetensors_writer_free(w);
     p = small_params(1);
     CHECK(ef_bert_write_random(real, texts, 3, &p, &err) == EF_ERR_ARG);
     CHECK_MSG(strstr(err.msg, "not an emofuse random encoder") != NULL, "%s", err.msg);

@@ -26,11 +26,11 @@ int main(void)
     CHECK_MSG(rc == 0, "reference script failed: %s", cmd);
     if (rc != 0) return ef_test_exit();
     ef_bert_model *m = NULL;
-    ef_st_file *ref = NULL;
+    ef_safetensors_file *ref = NULL;
     ef_error err = {0};
     CHECK_MSG(ef_bert_load(&m, dir, &err) == EF_OK, "%s", err.msg);
     snprintf(path, sizeof path, "%s/expected.safetensors", dir);
-    CHECK_MSG(ef_st_open(&ref, path, &err) == EF_OK, "%s", err.msg);
+    CHECK_MSG(ef_safetensors_open(&ref, path, &err) == EF_OK, "%s", err.msg);
     if (!m || !ref) return ef_test_exit();
     int L = m->cfg.n_layers, C = m->cfg.hidden;
     CHECK(L == 12 && C == 768 && m->owned == NULL);
@@ -40,9 +40,9 @@ int main(void)
     for (int s = 0; s < 3; s++) {
         char nm[64];
         snprintf(nm, sizeof nm, "seq%d.input_ids", s);
-        const ef_st_tensor *t = ef_st_find(ref, nm);
+        const ef_safetensors_tensor *t = ef_safetensors_find(ref, nm);
         snprintf(nm, sizeof nm, "seq%d.hidden", s);
-        want[s] = ef_st_find(ref, nm)->data;
+        want[s] = ef_safetensors_find(ref, nm)->data;
         lens[s] = (int)t->shape[0];
         memcpy(ids + N, t->data, (size_t)lens[s] * sizeof(int32_t));
         N += lens[s];
@@ -74,7 +74,7 @@ int main(void)
     free(one);
     ef_bert_workspace_free(ws);
     ef_bert_free(m);
-    ef_st_close(ref);
+    ef_safetensors_close(ref);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);
     return ef_test_exit();

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_lld_options.h"
 #include "cli/features_common.h"
 #include "emofuse/audio.h"
 #include "emofuse/pipeline_features.h"
@@ -21,21 +22,16 @@ static void usage(FILE *out, const ef_lld_params *d)
             "      --shard I/N        only the I-th of N equal blocks of manifest rows (in manifest\n"
             "                         order) into STORE, e.g. --shard 2/8 --out audio.part2.safetensors;\n"
             "                         join the parts with `emofuse features merge` (default 1/1)\n"
-            "      --frame-step S     hop in seconds (default %g)\n"
-            "      --frame-size S     spectral window in seconds (default %g)\n"
-            "      --pitch-frame S    pitch window in seconds (default %g)\n"
-            "      --smooth N         moving-average window in frames, 1 = off (default %d)\n"
-            "      --delta N          delta regression half-window (default %d)\n"
-            "      --voice-quality M  jitter/shimmer/HNR method: opensmile (default) or cycles\n"
-            "                         (true cycle-to-cycle values; docs/acoustic-pitch.md)\n"
             "      --verify-content   key reuse on a hash of each audio file's bytes (reads every\n"
             "                         file on each run) instead of its resolved path, size and mtime\n"
             "  -q, --quiet            no progress output\n\n"
-            "Rerunning skips utterances whose audio (resolved path, size, mtime; or content with\n"
+            "LLD options (the same as emofuse lld's):\n");
+    cli_lld_usage(out, d, 0);
+    fprintf(out,
+            "\nRerunning skips utterances whose audio (resolved path, size, mtime; or content with\n"
             "--verify-content) and options are unchanged; an\n"
             "interrupted run (Ctrl-C) resumes where it stopped. Exit status 1 when any file failed\n"
-            "(each is reported with its path and cause; the others are stored).\n",
-            d->frame_step, d->frame_size, d->pitch_frame_size, d->smooth_window, d->delta_window);
+            "(each is reported with its path and cause; the others are stored).\n");
 }
 
 int cmd_features_audio(int argc, char **argv)
@@ -43,49 +39,28 @@ int cmd_features_audio(int argc, char **argv)
     ef_lld_params p = ef_lld_default_params();
     ef_pipeline_feature_opts o = ef_pipeline_feature_default_params();
     const char *manifest_path = NULL, *out = NULL;
-    long threads = 0, lv;
+    long threads = 0;
     int quiet = 0;
-    static const struct option opts[] = {
-        {"manifest", required_argument, 0, 'm'}, {"out", required_argument, 0, 'o'},
-        {"threads", required_argument, 0, 't'},  {"frame-step", required_argument, 0, 1},
-        {"frame-size", required_argument, 0, 2}, {"pitch-frame", required_argument, 0, 3},
-        {"smooth", required_argument, 0, 4},     {"delta", required_argument, 0, 5},
-        {"voice-quality", required_argument, 0, 6}, {"shard", required_argument, 0, 7},
-        {"verify-content", no_argument, 0, 8},
-        {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"manifest", required_argument, 0, 'm'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"threads", required_argument, 0, 't'},
+                                         {"shard", required_argument, 0, 7},
+                                         {"verify-content", no_argument, 0, 8},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         CLI_LLD_LONG_OPTIONS,
+                                         {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:o:t:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt(argc, argv, "m:o:t:qh" CLI_LLD_SHORT_OPTIONS, opts, "features audio")) != -1) {
+        int applied = cli_lld_option(c, optarg, &p, "features audio");
+        if (applied < 0) return 2;
+        if (applied) continue;
         switch (c) {
         case 'm': manifest_path = optarg; break;
         case 'o': out = optarg; break;
         case 't':
             if (!cli_parse_int("--threads", optarg, 0, 1024, &threads)) return 2;
-            break;
-        case 1:
-            if (!cli_parse_double("--frame-step", optarg, 1e-3, 1, &p.frame_step)) return 2;
-            break;
-        case 2:
-            if (!cli_parse_double("--frame-size", optarg, 1e-3, 1, &p.frame_size)) return 2;
-            break;
-        case 3:
-            if (!cli_parse_double("--pitch-frame", optarg, 1e-3, 1, &p.pitch_frame_size)) return 2;
-            break;
-        case 4:
-            if (!cli_parse_int("--smooth", optarg, 1, 99, &lv)) return 2;
-            p.smooth_window = (int)lv;
-            break;
-        case 5:
-            if (!cli_parse_int("--delta", optarg, 1, 50, &lv)) return 2;
-            p.delta_window = (int)lv;
-            break;
-        case 6:
-            if (strcmp(optarg, "opensmile") == 0) p.voice_quality = EF_VQ_OPENSMILE;
-            else if (strcmp(optarg, "cycles") == 0) p.voice_quality = EF_VQ_CYCLES;
-            else
-                return cli_usage_error("features audio: --voice-quality: '%s' is neither 'opensmile' nor 'cycles'",
-                                       optarg);
             break;
         case 7:
             if (!features_parse_shard(optarg, &o)) return 2;

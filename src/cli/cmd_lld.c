@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_lld_options.h"
 #include "emofuse/audio.h"
 #include "emofuse/lld_csv.h"
 
@@ -17,61 +18,32 @@ static void usage(FILE *out, const ef_lld_params *d)
             "Print the 36 acoustic low-level descriptors (openSMILE ComParE-style F0, jitter, shimmer,\n"
             "logHNR, loudness, MFCC 1-13, and their deltas) of one audio file as ';'-separated CSV.\n"
             "Any format libsndfile reads; mixed to mono and resampled to %d Hz.\n\n"
-            "options:\n"
-            "  -s, --frame-step SEC        hop between frames (default %g)\n"
-            "  -f, --frame-size SEC        spectral window for loudness and MFCC (default %g)\n"
-            "  -p, --pitch-frame-size SEC  pitch / voice-quality window (default %g)\n"
-            "  -m, --smooth N              moving-average window in frames, odd, 1 = off (default %d)\n"
-            "  -d, --delta N               delta regression half-window in frames (default %d)\n"
-            "      --voice-quality M       jitter/shimmer/HNR method: opensmile (openSMILE's cPitchJitter,\n"
-            "                              the default) or cycles (true cycle-to-cycle values from glottal\n"
-            "                              cycle marks; see docs/acoustic-pitch.md)\n"
-            "  -h, --help                  show this help\n",
-            d->sample_rate, d->frame_step, d->frame_size, d->pitch_frame_size, d->smooth_window, d->delta_window);
-}
-
-static bool is_opt(const char *a, const char *short_name, const char *long_name)
-{
-    return strcmp(a, short_name) == 0 || strcmp(a, long_name) == 0;
+            "options:\n",
+            d->sample_rate);
+    cli_lld_usage(out, d, 'm');
+    fprintf(out, "  -h, --help                  show this help\n");
 }
 
 int cmd_lld(int argc, char **argv)
 {
     ef_lld_params p = ef_lld_default_params();
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
+    static const struct option opts[] = {CLI_LLD_LONG_OPTIONS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = cli_getopt(argc, argv, CLI_LLD_SHORT_OPTIONS "m:h", opts, "lld")) != -1) {
+        if (c == 'm') c = CLI_LLD_SMOOTH;
+        int applied = cli_lld_option(c, optarg, &p, "lld");
+        if (applied < 0) return 2;
+        if (applied) continue;
+        if (c == 'h') {
             usage(stdout, &p);
             return 0;
         }
-        const bool has_value = i + 1 < argc;
-        long v = 0;
-        if (is_opt(a, "-s", "--frame-step") && has_value) {
-            if (!cli_parse_double(a, argv[++i], 0.001, 1.0, &p.frame_step)) return 2;
-        } else if (is_opt(a, "-f", "--frame-size") && has_value) {
-            if (!cli_parse_double(a, argv[++i], 0.001, 1.0, &p.frame_size)) return 2;
-        } else if (is_opt(a, "-p", "--pitch-frame-size") && has_value) {
-            if (!cli_parse_double(a, argv[++i], 0.001, 1.0, &p.pitch_frame_size)) return 2;
-        } else if (is_opt(a, "-m", "--smooth") && has_value) {
-            if (!cli_parse_int(a, argv[++i], 1, 99, &v)) return 2;
-            p.smooth_window = (int)v;
-        } else if (is_opt(a, "-d", "--delta") && has_value) {
-            if (!cli_parse_int(a, argv[++i], 1, 50, &v)) return 2;
-            p.delta_window = (int)v;
-        } else if (strcmp(a, "--voice-quality") == 0 && has_value) {
-            const char *m = argv[++i];
-            if (strcmp(m, "opensmile") == 0) p.voice_quality = EF_VQ_OPENSMILE;
-            else if (strcmp(m, "cycles") == 0) p.voice_quality = EF_VQ_CYCLES;
-            else return cli_usage_error("lld: --voice-quality: '%s' is neither 'opensmile' nor 'cycles'", m);
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error("lld: unknown option or missing value: '%s' (see emofuse lld --help)", a);
-        } else if (path) {
-            return cli_usage_error("lld: exactly one FILE expected, got '%s' and '%s'", path, a);
-        } else {
-            path = a;
-        }
+        return 2;
     }
+    if (optind + 1 < argc)
+        return cli_usage_error("lld: exactly one FILE expected, got '%s' and '%s'", argv[optind], argv[optind + 1]);
+    const char *path = optind < argc ? argv[optind] : NULL;
     if (!path) return cli_usage_error("lld: missing FILE (see emofuse lld --help)");
     ef_error err = {0};
     if (ef_lld_params_check(&p, &err)) return cli_usage_error("lld: %s", err.msg);

@@ -1,0 +1,321 @@
+/* Winograd minimal filtering for the 1-D convolutions of the branches (Lavin & Gray
+ * 2016, in one dimension): a tile of m outputs of an r-tap correlation costs alpha = 8
+ * multiplications per (input channel, output channel) pair instead of m * r, with
+ * m = 9 - r: F(4,5) for the audio branch's kernel 5 (2.5x fewer), F(6,3) for the text
+ * branch's kernel 3 (2.25x fewer). The multiplications are 8 GEMMs per group of tiles,
+ * one per evaluation point, so they still run in OpenBLAS.
+ *
+ * The transforms come from one set of points {0, 1, -1, 2, -2, 1/2, -1/2, inf}. With
+ * V_n the 8 x n evaluation matrix of polynomials of n coefficients at the points (the
+ * row of inf picks the leading coefficient) and V = V_8, the correlation
+ * y_i = sum_k g_k d_{i+k} (i < m, k < r, d of 8 values) is, by the transposition
+ * principle applied to polynomial multiplication,
+ *     y = V_m^T [ (V_r g) .* (V^-T d) ].
+ * V^-T is used with each row rescaled so that its entries are the small exact values of
+ * the hard-coded input transform below (the wincnn F(6,3) matrix); the row scales s move
+ * into the other factor, computed in double. Three uses, each tiles of m rows within one
+ * sequence, the rows outside the sequence read as zeros ('same' padding):
+ * - forward: d = 8 input rows from t0 - pl, g = the kernel: out = b + V_m^T[(G w) .* (B^T x)];
+ * - input gradient: the same correlation of dY with the kernel flipped in time and its
+ *   channels swapped (left offset K - 1 - pl);
+ * - weight gradient: dW_k = sum_i dY_{t0+i} x_{t0-pl+i+k} is F(r, m) on the same 8 input
+ *   rows with the m gradient rows as the filter: dW = V_r^T diag(s) [ (V_m dY) .* (B^T x) ]
+ *   summed over tiles, so the sum over tiles is a GEMM per point (inner dimension: tiles)
+ *   and V_r^T is applied once, to the reduced sums.
+ * Work items are the fixed row chunks of layer_conv1d.c (a tile belongs to the chunk of
+ * its first row); each writes its own output rows or its own partial sums, reduced in
+ * chunk order, so results do not depend on the thread count. Measured error against a
+ * float64 direct convolution: tests/nn/test_conv_winograd.c. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "emofuse/status.h"
+#include "nn/conv1d_winograd.h"
+
+#define A 8    /* points per tile transform */
+#define TG 64 /* tiles per GEMM group: its two (8, TG, 104) blocks stay in L2 (64 ran 1.1-1.2x faster than 144) */
+
+/* The rescaled input transform (rows: points; columns: the 8 input rows of a tile). */
+static const double btc[A][A] = {
+    {1, 0, -5.25, 0, 5.25, 0, -1, 0},       {0, 1, 1, -4.25, -4.25, 1, 1, 0},
+    {0, -1, 1, 4.25, -4.25, -1, 1, 0},      {0, 0.5, 0.25, -2.5, -1.25, 2, 1, 0},
+    {0, -0.5, 0.25, 2.5, -1.25, -2, 1, 0},  {0, 2, 4, -2.5, -5, 0.5, 1, 0},
+    {0, -2, 4, 2.5, -5, -0.5, 1, 0},        {0, -1, 0, 5.25, 0, -5.25, 0, 1},
+};
+static const double points[A - 1] = {0, 1, -1, 2, -2, 0.5, -0.5};
+
+int ef_conv1d_winograd_fits(int K)
+{
+    return K >= 3 && K <= 6;
+}
+
+/* Row xi of V_n at column j: points[xi]^j, and for inf the leading coefficient. */
+static double vand(int xi, int j, int n)
+{
+    if (xi == A - 1) return j == n - 1 ? 1.0 : 0.0;
+    double v = 1.0;
+    for (int q = 0; q < j; q++) v *= points[xi];
+    return v;
+}
+
+/* s[xi]: V^-T = diag(s) btc. V^-T is computed by Gauss-Jordan in double and checked
+ * against btc, so a typo in the table cannot go unnoticed. */
+static void row_scales(double s[A])
+{
+    double v[A][2 * A];
+    for (int i = 0; i < A; i++)
+        for (int j = 0; j < A; j++) {
+            v[i][j] = vand(i, j, A);
+            v[i][A + j] = i == j;
+        }
+    for (int c = 0; c < A; c++) {
+        int piv = c;
+        for (int i = c + 1; i < A; i++)
+            if (fabs(v[i][c]) > fabs(v[piv][c])) piv = i;
+        for (int j = 0; j < 2 * A; j++) {
+            double t = v[c][j];
+            v[c][j] = v[piv][j];
+            v[piv][j] = t;
+        }
+        double d = v[c][c];
+        for (int j = 0; j < 2 * A; j++) v[c][j] /= d;
+        for (int i = 0; i < A; i++)
+            if (i != c) {
+                double f = v[i][c];
+                for (int j = 0; j < 2 * A; j++) v[i][j] -= f * v[c][j];
+            }
+    }
+    /* V^-T[xi][j] = V^-1[j][xi] */
+    for (int xi = 0; xi < A; xi++) {
+        int jx = 0;
+        for (int j = 1; j < A; j++)
+            if (fabs(btc[xi][j]) > fabs(btc[xi][jx])) jx = j;
+        s[xi] = v[jx][A + xi] / btc[xi][jx];
+        for (int j = 0; j < A; j++) EF_ASSERT(fabs(v[j][A + xi] - s[xi] * btc[xi][j]) <= 1e-12);
+    }
+}
+
+/* Four floats at a time: GCC/Clang vector extensions (element-wise, so each lane computes
+ * exactly what the scalar tail computes), loads and stores through memcpy (unaligned). */
+typedef float v4 __attribute__((vector_size(16)));
+
+static inline v4 ld4(const float *p)
+{
+    v4 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void st4(float *p, v4 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline v4 splat(float f)
+{
+    return (v4){f, f, f, f};
+}
+
+/* u[xi * plane + c] = sum_j btc[xi][j] d[j][c]: the 8 input rows of one tile (rows
+ * outside the sequence point at zeros), 44 of 64 products, shared between row pairs. */
+#define IN_TRANSFORM(T, LD, ST, K)                                                                      \
+    do {                                                                                                 \
+        T x0 = LD(d[0] + c), x1 = LD(d[1] + c), x2 = LD(d[2] + c), x3 = LD(d[3] + c);                 \
+        T x4 = LD(d[4] + c), x5 = LD(d[5] + c), x6 = LD(d[6] + c), x7 = LD(d[7] + c);                 \
+        ST(u + c, (x0 - x6) + K(5.25f) * (x4 - x2));                                                    \
+        ST(u + 7 * plane + c, (x7 - x1) + K(5.25f) * (x3 - x5));                                        \
+        T a = (x2 + x6) - K(4.25f) * x4, b = (x1 + x5) - K(4.25f) * x3;                                 \
+        ST(u + plane + c, a + b);                                                                        \
+        ST(u + 2 * plane + c, a - b);                                                                    \
+        a = (K(0.25f) * x2 + x6) - K(1.25f) * x4;                                                       \
+        b = (K(0.5f) * x1 + K(2.0f) * x5) - K(2.5f) * x3;                                               \
+        ST(u + 3 * plane + c, a + b);                                                                    \
+        ST(u + 4 * plane + c, a - b);                                                                    \
+        a = (K(4.0f) * x2 + x6) - K(5.0f) * x4;                                                         \
+        b = (K(2.0f) * x1 + K(0.5f) * x5) - K(2.5f) * x3;                                               \
+        ST(u + 5 * plane + c, a + b);                                                                    \
+        ST(u + 6 * plane + c, a - b);                                                                    \
+    } while (0)
+#define LD1(p) (*(p))
+#define ST1(p, v) (*(p) = (v))
+#define K1(f) (f)
+
+static void in_transform(float *restrict u, int64_t plane, const float *const d[A], int C)
+{
+    int c = 0;
+    for (; c + 4 <= C; c += 4) IN_TRANSFORM(v4, ld4, st4, splat);
+    for (; c < C; c++) IN_TRANSFORM(float, LD1, ST1, K1);
+}
+
+/* One tile: m rows from t0 of the sequence [s, e). */
+typedef struct {
+    int64_t t0, s, e;
+} tile;
+
+/* Sequence holding row t (offsets ascending; binary search). */
+static int seq_of(const int64_t *offsets, int B, int64_t t)
+{
+    int a = 0, b = B - 1;
+    while (a < b) {
+        int mid = (a + b + 1) / 2;
+        if (offsets[mid] <= t) a = mid;
+        else b = mid - 1;
+    }
+    return a;
+}
+
+/* The tiles whose first row lies in [r0, r1): every m-th row of a sequence from its
+ * start. At most r1 - r0 of them. */
+static int chunk_tiles(tile *tl, const int64_t *offsets, int B, int64_t r0, int64_t r1, int m)
+{
+    int n = 0;
+    for (int b = seq_of(offsets, B, r0); b < B && offsets[b] < r1; b++) {
+        int64_t s = offsets[b], e = offsets[b + 1];
+        if (e <= r0) continue;
+        int64_t t0 = r0 > s ? s + (r0 - s + m - 1) / m * m : s;
+        for (; t0 < e && t0 < r1; t0 += m) tl[n++] = (tile){t0, s, e};
+    }
+    return n;
+}
+
+/* Per-thread scratch: a zero row, then two (A, TG, max(C, OC)) blocks. */
+static int64_t thread_floats(int C, int OC)
+{
+    int64_t mx = C > OC ? C : OC;
+    return ef_conv_round16(mx) + 2 * ef_conv_round16((int64_t)A * TG * mx);
+}
+
+static int64_t plane_floats(int C, int OC)
+{
+    return ef_conv_round16((int64_t)A * C * OC);
+}
+
+int64_t ef_conv1d_winograd_workspace_floats(int64_t N, int C, int OC, int K, int threads)
+{
+    (void)K;
+    if (threads < 1) threads = 1;
+    int64_t parts = ef_conv_max_chunks(N > 0 ? N : 1);
+    return 2 * plane_floats(C, OC) + threads * thread_floats(C, OC) + parts * plane_floats(C, OC) +
+           parts * ef_conv_round16(OC);
+}
+
+/* ---- the correlation of the forward pass and of the input gradient ---------------------- */
+
+typedef struct {
+    float *out;
+    const float *inp;
+    const float *wt; /* (A, Ci, Co) transformed kernel */
+    const float *b;  /* (Co) or NULL */
+    const int64_t *offsets;
+    int B, Ci, Co, m, lp;
+    int64_t lo, hi;
+    int add; /* 1: out += result; 0: out = result */
+    float at[A][A]; /* (m, A) output transform V_m^T */
+    float *scratch;
+    int64_t scratch_n;
+} corr_job;
+
+/* o (Co) = [o +] b + sum_xi at[xi] mq[xi * P + c]: one output row of a tile. */
+#define OUT_ROW(T, LD, ST, K)                                                                           \
+    do {                                                                                                 \
+        T v = K(at[0]) * LD(mq + c) + K(at[1]) * LD(mq + P + c) + K(at[2]) * LD(mq + 2 * P + c) +        \
+              K(at[3]) * LD(mq + 3 * P + c) + K(at[4]) * LD(mq + 4 * P + c) + K(at[5]) * LD(mq + 5 * P + c) + \
+              K(at[6]) * LD(mq + 6 * P + c) + K(at[7]) * LD(mq + 7 * P + c);                            \
+        T base = add ? LD(o + c) : K(0.0f);                                                              \
+        ST(o + c, base + ((b ? LD(b + c) : K(0.0f)) + v));                                               \
+    } while (0)
+
+static void out_row(float *restrict o, const float *restrict mq, int64_t P, const float at[A], const float *b, int add,
+                    int Co)
+{
+    int c = 0;
+    for (; c + 4 <= Co; c += 4) OUT_ROW(v4, ld4, st4, splat);
+    for (; c < Co; c++) OUT_ROW(float, LD1, ST1, K1);
+}
+
+static void corr_chunk(void *vctx, int64_t item, int thread)
+{
+    const corr_job *j = vctx;
+    int Ci = j->Ci, Co = j->Co, m = j->m;
+    int64_t R = ef_conv_chunk_len(j->hi - j->lo);
+    int64_t r0 = j->lo + item * R, r1 = r0 + R < j->hi ? r0 + R : j->hi;
+    tile tl[EF_CONV_R];
+    int nt_all = chunk_tiles(tl, j->offsets, j->B, r0, r1, m);
+    float *zero = j->scratch + thread * j->scratch_n;
+    int64_t mx = Ci > Co ? Ci : Co;
+    float *U = zero + ef_conv_round16(mx), *M = U + ef_conv_round16((int64_t)A * TG * mx);
+    memset(zero, 0, (size_t)Ci * sizeof(float));
+    for (int g0 = 0; g0 < nt_all; g0 += TG) {
+        int nt = nt_all - g0 < TG ? nt_all - g0 : TG;
+        for (int q = 0; q < nt; q++) {
+            const tile *t = &tl[g0 + q];
+            const float *d[A];
+            for (int r = 0; r < A; r++) {
+                int64_t u = t->t0 - j->lp + r;
+                d[r] = u >= t->s && u < t->e ? j->inp + u * Ci : zero;
+            }
+            in_transform(U + (int64_t)q * Ci, (int64_t)TG * Ci, d, Ci);
+        }
+        for (int xi = 0; xi < A; xi++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nt, Co, Ci, 1.0f, U + (int64_t)xi * TG * Ci, Ci,
+                        j->wt + (int64_t)xi * Ci * Co, Co, 0.0f, M + (int64_t)xi * TG * Co, Co);
+        for (int q = 0; q < nt; q++) {
+            const tile *t = &tl[g0 + q];
+            int rows = t->e - t->t0 < m ? (int)(t->e - t->t0) : m;
+            for (int i = 0; i < rows; i++) out_row(j->out + (t->t0 + i) * Co, M + (int64_t)q * Co, (int64_t)TG * Co,
+                                                   j->at[i], j->b, j->add, Co);
+        }
+    }
+}
+
+/* Transformed kernels, one point per item: forward wt[xi][c][o] = s_xi sum_k V_r[xi][k]
+ * w[o][c][k]; input gradient (flip) wt[xi][o][c] = s_xi sum_k V_r[xi][k] w[o][c][K-1-k]. */
+typedef struct {
+    float *wt;
+    const float *w;
+    int C, OC, K, flip;
+    double s[A];
+} wt_job;
+
+static void transform_kernel(void *vctx, int64_t xi, int thread)
+{
+    (void)thread;
+    const wt_job *j = vctx;
+    int C = j->C, OC = j->OC, K = j->K;
+    double g[8];
+    for (int k = 0; k < K; k++) g[k] = j->s[xi] * vand((int)xi, k, K);
+    float *dst = j->wt + xi * (int64_t)C * OC;
+    for (int o = 0; o < OC; o++)
+        for (int c = 0; c < C; c++) {
+            const float *wk = j->w + ((int64_t)o * C + c) * K;
+            double acc = 0.0;
+            for (int k = 0; k < K; k++) acc += g[k] * (double)wk[j->flip ? K - 1 - k : k];
+            if (j->flip) dst[(int64_t)o * C + c] = (float)acc;
+            else dst[(int64_t)c * OC + o] = (float)acc;
+        }
+}
+
+static void run_corr(ef_pool *pool, corr_job *j, int64_t N)
+{
+    for (int i = 0; i < j->m; i++)
+        for (int xi = 0; xi < A; xi++) j->at[i][xi] = (float)vand(xi, i, j->m);
+    ef_pool_run(pool, ef_conv_n_chunks(N), corr_chunk, j);
+}
+
+void ef_conv1d_winograd_forward(ef_pool *pool, float *out, float *work, const float *inp, const float *w,
+                                const float *b, const int64_t *offsets, int B, int C, int OC, int K)
+{
+    EF_ASSERT(ef_conv1d_winograd_fits(K) && B >= 0 && C > 0 && OC > 0);
+    int64_t N = offsets[B] - offsets[0];
+    if (N <= 0) return;
+    int threads = ef_pool_threads(pool);
+    wt_job wj = {.wt = work, .w = w, .C = C, .OC = OC, .K = K, .flip = 0};
+    row_scales(wj.s);
+    ef_pool_run(pool, A, transform_kernel, &wj);
+    corr_job j = {.out = out, .inp = inp, .wt = work, .b = b, .offsets = offsets, .B = B, .Ci = C, .Co = OC,
+                  .m = A + 1 - K, .lp = (K - 1) / 2, .lo = offsets[0], .hi = offsets[B], .add = 0,
+                  .scratch = work + 2 * plane_floats(C, OC), .scratch_n = thread_floats(C, OC)};
+    (void)threads;
+    run_corr(pool, &j, N);
+}

@@ -35,6 +35,12 @@
 
 #define A 8    /* points per tile transform */
 #define TG 64 /* tiles per GEMM group: its two (8, TG, 104) blocks stay in L2 (64 ran 1.1-1.2x faster than 144) */
+/* Weight gradient: items of WG_CHUNKS row chunks (fewer partial sums to reduce), GEMMs
+ * over groups of TGW tiles (their inner dimension; OpenBLAS's small-matrix kernels, which
+ * it takes below about 10^6 multiply-adds, ran 1.5x slower). */
+#define WG_CHUNKS 4
+#define TGW 128
+#define TMAX (TG > TGW ? TG : TGW)
 
 /* The rescaled input transform (rows: points; columns: the 8 input rows of a tile). */
 static const double btc[A][A] = {
@@ -179,11 +185,11 @@ static int chunk_tiles(tile *tl, const int64_t *offsets, int B, int64_t r0, int6
     return n;
 }
 
-/* Per-thread scratch: a zero row, then two (A, TG, max(C, OC)) blocks. */
+/* Per-thread scratch: a zero row, then two (A, TMAX, max(C, OC)) blocks. */
 static int64_t thread_floats(int C, int OC)
 {
     int64_t mx = C > OC ? C : OC;
-    return ef_conv_round16(mx) + 2 * ef_conv_round16((int64_t)A * TG * mx);
+    return ef_conv_round16(mx) + 2 * ef_conv_round16((int64_t)A * TMAX * mx);
 }
 
 static int64_t plane_floats(int C, int OC)
@@ -244,7 +250,7 @@ static void corr_chunk(void *vctx, int64_t item, int thread)
     int nt_all = chunk_tiles(tl, j->offsets, j->B, r0, r1, m);
     float *zero = j->scratch + thread * j->scratch_n;
     int64_t mx = Ci > Co ? Ci : Co;
-    float *U = zero + ef_conv_round16(mx), *M = U + ef_conv_round16((int64_t)A * TG * mx);
+    float *U = zero + ef_conv_round16(mx), *M = U + ef_conv_round16((int64_t)A * TMAX * mx);
     memset(zero, 0, (size_t)Ci * sizeof(float));
     for (int g0 = 0; g0 < nt_all; g0 += TG) {
         int nt = nt_all - g0 < TG ? nt_all - g0 : TG;
@@ -318,4 +324,168 @@ void ef_conv1d_winograd_forward(ef_pool *pool, float *out, float *work, const fl
                   .scratch = work + 2 * plane_floats(C, OC), .scratch_n = thread_floats(C, OC)};
     (void)threads;
     run_corr(pool, &j, N);
+}
+
+/* ---- backward ----------------------------------------------------------------------------- */
+
+/* dyt[xi * plane + c] = sum_i V_m[xi][i] y[i][c] over the m gradient rows of a tile (rows
+ * past the sequence end point at zeros). */
+static void dy_transform(float *restrict dyt, int64_t plane, const float *const y[A], const float gw[A][A], int m,
+                         int C)
+{
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+        v4 r[A];
+        for (int i = 0; i < m; i++) r[i] = ld4(y[i] + c);
+        for (int xi = 0; xi < A; xi++) {
+            v4 acc = splat(gw[xi][0]) * r[0];
+            for (int i = 1; i < m; i++) acc += splat(gw[xi][i]) * r[i];
+            st4(dyt + xi * plane + c, acc);
+        }
+    }
+    for (; c < C; c++)
+        for (int xi = 0; xi < A; xi++) {
+            float acc = gw[xi][0] * y[0][c];
+            for (int i = 1; i < m; i++) acc += gw[xi][i] * y[i][c];
+            dyt[xi * plane + c] = acc;
+        }
+}
+
+typedef struct {
+    const float *inp, *dout;
+    const int64_t *offsets;
+    int B, C, OC, m, pl, want_dw, want_db;
+    int64_t lo, hi;
+    float gw[A][A]; /* (A, m) V_m */
+    float *pdw;     /* (parts, A, OC, C) per-chunk sums in the transformed domain */
+    float *pdb;     /* (parts, OC) */
+    float *scratch;
+    int64_t scratch_n;
+} wgrad_job;
+
+static void wgrad_chunk(void *vctx, int64_t item, int thread)
+{
+    const wgrad_job *j = vctx;
+    int C = j->C, OC = j->OC, m = j->m;
+    int64_t R = ef_conv_chunk_len(j->hi - j->lo) * WG_CHUNKS;
+    int64_t r0 = j->lo + item * R, r1 = r0 + R < j->hi ? r0 + R : j->hi;
+    if (j->want_db) /* as layer_conv1d.c: column sums per row chunk, rows in order */
+        for (int64_t ch = 0; ch < WG_CHUNKS && r0 + ch * (R / WG_CHUNKS) < r1; ch++) {
+            int64_t a = r0 + ch * (R / WG_CHUNKS), z = a + R / WG_CHUNKS < r1 ? a + R / WG_CHUNKS : r1;
+            float *pdb = j->pdb + (item * WG_CHUNKS + ch) * ef_conv_round16(OC);
+            memset(pdb, 0, (size_t)OC * sizeof(float));
+            for (int64_t t = a; t < z; t++)
+                for (int o = 0; o < OC; o++) pdb[o] += j->dout[t * OC + o];
+        }
+    if (!j->want_dw) return;
+    tile tl[EF_CONV_R * WG_CHUNKS];
+    int nt_all = chunk_tiles(tl, j->offsets, j->B, r0, r1, m);
+    float *zero = j->scratch + thread * j->scratch_n;
+    int64_t mx = C > OC ? C : OC;
+    float *X = zero + ef_conv_round16(mx), *D = X + ef_conv_round16((int64_t)A * TMAX * mx);
+    memset(zero, 0, (size_t)mx * sizeof(float));
+    float *part = j->pdw + item * plane_floats(C, OC);
+    if (nt_all == 0) memset(part, 0, (size_t)A * C * OC * sizeof(float));
+    for (int g0 = 0; g0 < nt_all; g0 += TGW) {
+        int nt = nt_all - g0 < TGW ? nt_all - g0 : TGW;
+        for (int q = 0; q < nt; q++) {
+            const tile *t = &tl[g0 + q];
+            const float *d[A], *y[A];
+            for (int r = 0; r < A; r++) {
+                int64_t u = t->t0 - j->pl + r;
+                d[r] = u >= t->s && u < t->e ? j->inp + u * C : zero;
+            }
+            for (int i = 0; i < m; i++) y[i] = t->t0 + i < t->e ? j->dout + (t->t0 + i) * OC : zero;
+            in_transform(X + (int64_t)q * C, (int64_t)TGW * C, d, C);
+            dy_transform(D + (int64_t)q * OC, (int64_t)TGW * OC, y, j->gw, m, OC);
+        }
+        /* part[xi] (OC, C) (+)= D[xi]^T (OC, nt) @ X[xi] (nt, C) */
+        for (int xi = 0; xi < A; xi++)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, nt, 1.0f, D + (int64_t)xi * TGW * OC, OC,
+                        X + (int64_t)xi * TGW * C, C, g0 == 0 ? 0.0f : 1.0f, part + (int64_t)xi * OC * C, C);
+    }
+}
+
+/* dw[o][c][k] += sum_xi atw[k][xi] (sum over chunks of pdw[chunk][xi][o][c]), one item
+ * per o; the chunk sums in chunk order (float), the 8-term back transform in double. */
+typedef struct {
+    float *dw;
+    const float *pdw;
+    int64_t parts;
+    int C, OC, K;
+    double atw[A][A]; /* (K, A): V_r^T with the row scales */
+} reduce_job;
+
+#define RCB 128 /* channels per reduction block */
+
+static void reduce_dw(void *vctx, int64_t o, int thread)
+{
+    (void)thread;
+    const reduce_job *r = vctx;
+    int C = r->C, OC = r->OC, K = r->K;
+    int64_t stride = plane_floats(C, OC);
+    float acc[A][RCB];
+    for (int c0 = 0; c0 < C; c0 += RCB) {
+        int cn = C - c0 < RCB ? C - c0 : RCB;
+        for (int xi = 0; xi < A; xi++) {
+            const float *first = r->pdw + ((int64_t)xi * OC + o) * C + c0;
+            memcpy(acc[xi], first, (size_t)cn * sizeof(float));
+            for (int64_t p = 1; p < r->parts; p++) {
+                const float *restrict src = first + p * stride;
+                float *restrict a = acc[xi];
+                for (int c = 0; c < cn; c++) a[c] += src[c];
+            }
+        }
+        for (int c = 0; c < cn; c++) {
+            float *dst = r->dw + ((int64_t)o * C + c0 + c) * K;
+            for (int k = 0; k < K; k++) {
+                double v = 0.0;
+                for (int xi = 0; xi < A; xi++) v += r->atw[k][xi] * (double)acc[xi][c];
+                dst[k] += (float)v;
+            }
+        }
+    }
+}
+
+void ef_conv1d_winograd_backward(ef_pool *pool, float *dinp, int set_dinp, float *dw, float *db, float *work,
+                                 const float *dout, const float *inp, const float *w, const int64_t *offsets, int B,
+                                 int C, int OC, int K)
+{
+    EF_ASSERT(ef_conv1d_winograd_fits(K) && B >= 0 && C > 0 && OC > 0);
+    int64_t N = offsets[B] - offsets[0];
+    if (N <= 0 || (!dinp && !dw && !db)) return;
+    int threads = ef_pool_threads(pool), m = A + 1 - K, pl = (K - 1) / 2;
+    double s[A];
+    row_scales(s);
+    float *wt = work + plane_floats(C, OC), *scratch = work + 2 * plane_floats(C, OC);
+    int64_t scratch_n = thread_floats(C, OC);
+    float *pdw = scratch + threads * scratch_n;
+    int64_t parts = (ef_conv_n_chunks(N) + WG_CHUNKS - 1) / WG_CHUNKS;
+    float *pdb = pdw + ef_conv_max_chunks(N) * plane_floats(C, OC);
+    if (dw || db) {
+        wgrad_job g = {.inp = inp, .dout = dout, .offsets = offsets, .B = B, .C = C, .OC = OC, .m = m, .pl = pl,
+                       .want_dw = dw != NULL, .want_db = db != NULL, .lo = offsets[0], .hi = offsets[B], .pdw = pdw,
+                       .pdb = pdb, .scratch = scratch, .scratch_n = scratch_n};
+        for (int xi = 0; xi < A; xi++)
+            for (int i = 0; i < m; i++) g.gw[xi][i] = (float)vand(xi, i, m);
+        ef_pool_run(pool, parts, wgrad_chunk, &g);
+    }
+    if (db)
+        for (int64_t p = 0; p < ef_conv_n_chunks(N); p++)
+            for (int o = 0; o < OC; o++) db[o] += pdb[p * ef_conv_round16(OC) + o];
+    if (dw) {
+        reduce_job r = {.dw = dw, .pdw = pdw, .parts = parts, .C = C, .OC = OC, .K = K};
+        for (int k = 0; k < K; k++)
+            for (int xi = 0; xi < A; xi++) r.atw[k][xi] = vand(xi, k, K) * s[xi];
+        ef_pool_run(pool, OC, reduce_dw, &r);
+    }
+    if (dinp) {
+        wt_job wj = {.wt = wt, .w = w, .C = C, .OC = OC, .K = K, .flip = 1};
+        memcpy(wj.s, s, sizeof s);
+        ef_pool_run(pool, A, transform_kernel, &wj);
+        corr_job j = {.out = dinp, .inp = dout, .wt = wt, .b = NULL, .offsets = offsets, .B = B, .Ci = OC, .Co = C,
+                      .m = m, .lp = K - 1 - pl, .lo = offsets[0], .hi = offsets[B], .add = !set_dinp,
+                      .scratch = scratch, .scratch_n = scratch_n};
+        run_corr(pool, &j, N);
+    }
 }

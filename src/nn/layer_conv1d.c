@@ -329,6 +329,10 @@ static void conv_backward(ef_pool *pool, float *dinp, int set_dinp, float *dw, f
     int64_t N = offsets[B] - offsets[0];
     if (N <= 0) return;
     if (!dinp && !dw && !db) return;
+    if (use_winograd(K)) {
+        ef_conv1d_winograd_backward(pool, dinp, set_dinp, dw, db, work, dout, inp, w, offsets, B, C, OC, K);
+        return;
+    }
     conv_job j = {.dinp = dinp, .dw = dw, .db = db, .dout = dout, .inp = inp, .w = w, .offsets = offsets, .B = B,
                   .C = C, .OC = OC, .K = K, .lo = offsets[0], .hi = offsets[B], .set_dinp = set_dinp};
     carve(&j, work, ef_pool_threads(pool));

@@ -21,7 +21,7 @@
 #include "emofuse/nn_layers.h"
 #include "testutil.h"
 
-#define TOL 5e-6
+#define TOL 1e-5
 
 static ef_rng g_rng;
 

@@ -83,6 +83,12 @@ void ef_dropout_forward(float *out, uint8_t *mask, const float *inp, int64_t n, 
 /* The mask alone (rate in (0, 1]): exactly the draws and mask of ef_dropout_forward, for
  * callers that apply it fused with other element-wise work. */
 void ef_dropout_draw_mask(uint8_t *mask, int64_t n, float rate, ef_rng *rng);
+/* The two above on a thread pool (NULL: the caller's thread): the same mask and output
+ * bytes and the same final generator state for every thread count (each block of draws
+ * starts from the state jumped ahead by ef_rng_advance). out != inp. */
+void ef_dropout_draw_mask_pool(ef_pool *pool, uint8_t *mask, int64_t n, float rate, ef_rng *rng);
+void ef_dropout_forward_pool(ef_pool *pool, float *out, uint8_t *mask, const float *inp, int64_t n, float rate,
+                             ef_rng *rng);
 void ef_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, int64_t n, float rate);
 
 /* Masked mean pooling over time: out (B, C) = mean of each sequence's rows (an empty

@@ -199,7 +199,7 @@ void ef_branch_forward(ef_branch *br, const ef_params *p, const float *input, co
          * branch is a fixed feature extractor; this also makes its outputs cacheable). */
         b->dropped = drops(b, training);
         if (b->dropped) {
-            if (!b->predropped) ef_dropout_forward(b->xdrop, b->mask, x, N * b->C, b->dropout, rng);
+            if (!b->predropped) ef_dropout_forward_pool(br->pool, b->xdrop, b->mask, x, N * b->C, b->dropout, rng);
             x = b->xdrop;
         }
         b->x = x;
@@ -234,7 +234,7 @@ void ef_branch_forward(ef_branch *br, const ef_params *p, const float *input, co
         ef_block *nx = i + 1 < br->nblk ? &br->blk[i + 1] : NULL;
         float *xdrop = NULL;
         if (nx && drops(nx, training)) {
-            ef_dropout_draw_mask(nx->mask, N * nx->C, nx->dropout, rng);
+            ef_dropout_draw_mask_pool(br->pool, nx->mask, N * nx->C, nx->dropout, rng);
             nx->predropped = 1;
             xdrop = nx->xdrop;
         }

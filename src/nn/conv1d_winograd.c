@@ -38,7 +38,7 @@
 /* Weight gradient: items of WG_CHUNKS row chunks (fewer partial sums to reduce), GEMMs
  * over groups of TGW tiles (their inner dimension; OpenBLAS's small-matrix kernels, which
  * it takes below about 10^6 multiply-adds, ran 1.5x slower). */
-#define WG_CHUNKS 4
+#define WG_CHUNKS 2
 #define TGW 128
 #define TMAX (TG > TGW ? TG : TGW)
 
@@ -185,6 +185,14 @@ static int chunk_tiles(tile *tl, const int64_t *offsets, int B, int64_t r0, int6
     return n;
 }
 
+/* Tiles per group when n tiles are cut into groups of at most cap: equal shares (130
+ * tiles as 44 + 43 + 43, not 64 + 64 + 2, whose last GEMM would be all overhead). */
+static int even_group(int n, int cap)
+{
+    int groups = (n + cap - 1) / cap;
+    return groups > 0 ? (n + groups - 1) / groups : cap;
+}
+
 /* Per-thread scratch: a zero row, then two (A, TMAX, max(C, OC)) blocks. */
 static int64_t thread_floats(int C, int OC)
 {
@@ -252,8 +260,9 @@ static void corr_chunk(void *vctx, int64_t item, int thread)
     int64_t mx = Ci > Co ? Ci : Co;
     float *U = zero + ef_conv_round16(mx), *M = U + ef_conv_round16((int64_t)A * TMAX * mx);
     memset(zero, 0, (size_t)Ci * sizeof(float));
-    for (int g0 = 0; g0 < nt_all; g0 += TG) {
-        int nt = nt_all - g0 < TG ? nt_all - g0 : TG;
+    int gsz = even_group(nt_all, TG);
+    for (int g0 = 0; g0 < nt_all; g0 += gsz) {
+        int nt = nt_all - g0 < gsz ? nt_all - g0 : gsz;
         for (int q = 0; q < nt; q++) {
             const tile *t = &tl[g0 + q];
             const float *d[A];
@@ -386,8 +395,9 @@ static void wgrad_chunk(void *vctx, int64_t item, int thread)
     memset(zero, 0, (size_t)mx * sizeof(float));
     float *part = j->pdw + item * plane_floats(C, OC);
     if (nt_all == 0) memset(part, 0, (size_t)A * C * OC * sizeof(float));
-    for (int g0 = 0; g0 < nt_all; g0 += TGW) {
-        int nt = nt_all - g0 < TGW ? nt_all - g0 : TGW;
+    int gsz = even_group(nt_all, TGW);
+    for (int g0 = 0; g0 < nt_all; g0 += gsz) {
+        int nt = nt_all - g0 < gsz ? nt_all - g0 : gsz;
         for (int q = 0; q < nt; q++) {
             const tile *t = &tl[g0 + q];
             const float *d[A], *y[A];

@@ -38,9 +38,12 @@
 /* Weight gradient: items of WG_CHUNKS row chunks (fewer partial sums to reduce), GEMMs
  * over groups of TGW tiles (their inner dimension; OpenBLAS's small-matrix kernels, which
  * it takes below about 10^6 multiply-adds, ran 1.5x slower). */
-#define WG_CHUNKS 2
+#define WG_CHUNKS 2 /* at N >= 4096 (14 items for the audio branch); 1 below (about 8) */
 #define TGW 128
 #define TMAX (TG > TGW ? TG : TGW)
+/* Rows of the longest item (1024 = 4 x 1023 / 4 rounded, or 2 x 512), so the most
+ * tiles one item can hold (one per row at worst: sequences of length 1). */
+#define TILES_MAX (2 * EF_CONV_R)
 
 /* The rescaled input transform (rows: points; columns: the 8 input rows of a tile). */
 static const double btc[A][A] = {
@@ -185,6 +188,21 @@ static int chunk_tiles(tile *tl, const int64_t *offsets, int B, int64_t r0, int6
     return n;
 }
 
+/* Rows per work item of this path: the shared chunks at N >= 4096; below, 4 chunks of at
+ * least 64 rows (text: ~560 rows as 4 x 144, ~25 tiles each: 8 chunks of 70 rows made
+ * GEMMs of 12 tiles, 1.2x slower on one thread). Depends on N only. */
+static int64_t wino_chunk_len(int64_t N)
+{
+    if (N >= 4096) return ef_conv_chunk_len(N);
+    int64_t r = ((N + 3) / 4 + 15) / 16 * 16;
+    return r < 64 ? 64 : r;
+}
+
+static int64_t wino_n_chunks(int64_t N)
+{
+    return (N + wino_chunk_len(N) - 1) / wino_chunk_len(N);
+}
+
 /* Tiles per group when n tiles are cut into groups of at most cap: equal shares (130
  * tiles as 44 + 43 + 43, not 64 + 64 + 2, whose last GEMM would be all overhead). */
 static int even_group(int n, int cap)
@@ -252,9 +270,10 @@ static void corr_chunk(void *vctx, int64_t item, int thread)
 {
     const corr_job *j = vctx;
     int Ci = j->Ci, Co = j->Co, m = j->m;
-    int64_t R = ef_conv_chunk_len(j->hi - j->lo);
+    int64_t R = wino_chunk_len(j->hi - j->lo);
     int64_t r0 = j->lo + item * R, r1 = r0 + R < j->hi ? r0 + R : j->hi;
-    tile tl[EF_CONV_R];
+    tile tl[TILES_MAX];
+    EF_ASSERT(r1 - r0 <= TILES_MAX);
     int nt_all = chunk_tiles(tl, j->offsets, j->B, r0, r1, m);
     float *zero = j->scratch + thread * j->scratch_n;
     int64_t mx = Ci > Co ? Ci : Co;
@@ -315,7 +334,7 @@ static void run_corr(ef_pool *pool, corr_job *j, int64_t N)
 {
     for (int i = 0; i < j->m; i++)
         for (int xi = 0; xi < A; xi++) j->at[i][xi] = (float)vand(xi, i, j->m);
-    ef_pool_run(pool, ef_conv_n_chunks(N), corr_chunk, j);
+    ef_pool_run(pool, wino_n_chunks(N), corr_chunk, j);
 }
 
 void ef_conv1d_winograd_forward(ef_pool *pool, float *out, float *work, const float *inp, const float *w,
@@ -364,6 +383,7 @@ typedef struct {
     const float *inp, *dout;
     const int64_t *offsets;
     int B, C, OC, m, pl, want_dw, want_db;
+    int wg; /* row chunks per item */
     int64_t lo, hi;
     float gw[A][A]; /* (A, m) V_m */
     float *pdw;     /* (parts, A, OC, C) per-chunk sums in the transformed domain */
@@ -372,22 +392,29 @@ typedef struct {
     int64_t scratch_n;
 } wgrad_job;
 
+/* The bias gradient as layer_conv1d.c computes it (column sums per shared row chunk,
+ * rows in order, chunks added in order afterwards), so both paths give its bits. */
+static void db_chunk(void *vctx, int64_t item, int thread)
+{
+    (void)thread;
+    const wgrad_job *j = vctx;
+    int OC = j->OC;
+    int64_t R = ef_conv_chunk_len(j->hi - j->lo);
+    int64_t a = j->lo + item * R, z = a + R < j->hi ? a + R : j->hi;
+    float *pdb = j->pdb + item * ef_conv_round16(OC);
+    memset(pdb, 0, (size_t)OC * sizeof(float));
+    for (int64_t t = a; t < z; t++)
+        for (int o = 0; o < OC; o++) pdb[o] += j->dout[t * OC + o];
+}
+
 static void wgrad_chunk(void *vctx, int64_t item, int thread)
 {
     const wgrad_job *j = vctx;
     int C = j->C, OC = j->OC, m = j->m;
-    int64_t R = ef_conv_chunk_len(j->hi - j->lo) * WG_CHUNKS;
+    int64_t R = wino_chunk_len(j->hi - j->lo) * j->wg;
     int64_t r0 = j->lo + item * R, r1 = r0 + R < j->hi ? r0 + R : j->hi;
-    if (j->want_db) /* as layer_conv1d.c: column sums per row chunk, rows in order */
-        for (int64_t ch = 0; ch < WG_CHUNKS && r0 + ch * (R / WG_CHUNKS) < r1; ch++) {
-            int64_t a = r0 + ch * (R / WG_CHUNKS), z = a + R / WG_CHUNKS < r1 ? a + R / WG_CHUNKS : r1;
-            float *pdb = j->pdb + (item * WG_CHUNKS + ch) * ef_conv_round16(OC);
-            memset(pdb, 0, (size_t)OC * sizeof(float));
-            for (int64_t t = a; t < z; t++)
-                for (int o = 0; o < OC; o++) pdb[o] += j->dout[t * OC + o];
-        }
-    if (!j->want_dw) return;
-    tile tl[EF_CONV_R * WG_CHUNKS];
+    tile tl[TILES_MAX];
+    EF_ASSERT(r1 - r0 <= TILES_MAX);
     int nt_all = chunk_tiles(tl, j->offsets, j->B, r0, r1, m);
     float *zero = j->scratch + thread * j->scratch_n;
     int64_t mx = C > OC ? C : OC;
@@ -470,15 +497,17 @@ void ef_conv1d_winograd_backward(ef_pool *pool, float *dinp, int set_dinp, float
     float *wt = work + plane_floats(C, OC), *scratch = work + 2 * plane_floats(C, OC);
     int64_t scratch_n = thread_floats(C, OC);
     float *pdw = scratch + threads * scratch_n;
-    int64_t parts = (ef_conv_n_chunks(N) + WG_CHUNKS - 1) / WG_CHUNKS;
+    int wg = N >= 4096 ? WG_CHUNKS : 1;
+    int64_t parts = (wino_n_chunks(N) + wg - 1) / wg;
     float *pdb = pdw + ef_conv_max_chunks(N) * plane_floats(C, OC);
     if (dw || db) {
         wgrad_job g = {.inp = inp, .dout = dout, .offsets = offsets, .B = B, .C = C, .OC = OC, .m = m, .pl = pl,
-                       .want_dw = dw != NULL, .want_db = db != NULL, .lo = offsets[0], .hi = offsets[B], .pdw = pdw,
+                       .want_dw = dw != NULL, .want_db = db != NULL, .wg = wg, .lo = offsets[0], .hi = offsets[B], .pdw = pdw,
                        .pdb = pdb, .scratch = scratch, .scratch_n = scratch_n};
         for (int xi = 0; xi < A; xi++)
             for (int i = 0; i < m; i++) g.gw[xi][i] = (float)vand(xi, i, m);
-        ef_pool_run(pool, parts, wgrad_chunk, &g);
+        if (db) ef_pool_run(pool, ef_conv_n_chunks(N), db_chunk, &g);
+        if (dw) ef_pool_run(pool, parts, wgrad_chunk, &g);
     }
     if (db)
         for (int64_t p = 0; p < ef_conv_n_chunks(N); p++)

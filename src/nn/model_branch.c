@@ -141,7 +141,7 @@ ef_code ef_branch_reserve(ef_branch *br, int64_t N, int B, ef_error *err)
         ok = ok && ALLOC_F(br->scratch, cap * mc) && ALLOC_F(br->dxdrop, cap * mc);
         ok = ok && ALLOC_F(br->bnpart, ef_bn_part_floats(cap, mc)) && ALLOC_F(br->bnk, 3 * mc);
         ok = ok && (br->bndbl = malloc(2 * (size_t)mc * sizeof(double))) != NULL;
-        ok = ok && (br->bad_items = malloc((size_t)(cap / 512 + 1) * sizeof(int))) != NULL;
+        ok = ok && (br->bad_items = malloc((size_t)(cap / 64 + 1) * sizeof(int))) != NULL;
         if (ok && ws > 0) ok = ALLOC_F(br->convws, ws);
         if (!ok) {
             free_rows(br);

@@ -29,7 +29,10 @@ void ef_dense_backward(float *dinp, float *dw, float *db, const float *dout, con
                        int64_t N, int C, int OC);
 
 /* 1-D convolution over time inside each sequence, stride 1, "same" zero padding
- * (left pad (K-1)/2, right pad K/2, as Keras padding='same'), w: (OC, C, K), b: (OC). */
+ * (left pad (K-1)/2, right pad K/2, as Keras padding='same'), w: (OC, C, K), b: (OC).
+ * K = 3..6 runs Winograd minimal filtering (error up to ~3e-6 of the sum of |products|
+ * per element, docs/nn-layers.md), other K chunked GEMMs; environment EMOFUSE_CONV=gemm
+ * forces the GEMMs for every K. */
 ef_code ef_conv1d_forward(float *out, const float *inp, const float *w, const float *b, const int64_t *offsets,
                           int B, int C, int OC, int K, ef_error *err);
 ef_code ef_conv1d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,

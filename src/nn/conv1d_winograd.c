@@ -22,9 +22,10 @@
  *   rows with the m gradient rows as the filter: dW = V_r^T diag(s) [ (V_m dY) .* (B^T x) ]
  *   summed over tiles, so the sum over tiles is a GEMM per point (inner dimension: tiles)
  *   and V_r^T is applied once, to the reduced sums.
- * Work items are the fixed row chunks of layer_conv1d.c (a tile belongs to the chunk of
- * its first row); each writes its own output rows or its own partial sums, reduced in
- * chunk order, so results do not depend on the thread count. Measured error against a
+ * Work items are fixed row chunks (wino_chunk_len: those of layer_conv1d.c for large
+ * batches; a tile belongs to the chunk of its first row); each writes its own output rows
+ * or its own partial sums, reduced in chunk order, so results do not depend on the
+ * thread count. Measured error against a
  * float64 direct convolution: tests/nn/test_conv_winograd.c. */
 #include <cblas.h>
 #include <math.h>
@@ -343,14 +344,12 @@ void ef_conv1d_winograd_forward(ef_pool *pool, float *out, float *work, const fl
     EF_ASSERT(ef_conv1d_winograd_fits(K) && B >= 0 && C > 0 && OC > 0);
     int64_t N = offsets[B] - offsets[0];
     if (N <= 0) return;
-    int threads = ef_pool_threads(pool);
     wt_job wj = {.wt = work, .w = w, .C = C, .OC = OC, .K = K, .flip = 0};
     row_scales(wj.s);
     ef_pool_run(pool, A, transform_kernel, &wj);
     corr_job j = {.out = out, .inp = inp, .wt = work, .b = b, .offsets = offsets, .B = B, .Ci = C, .Co = OC,
                   .m = A + 1 - K, .lp = (K - 1) / 2, .lo = offsets[0], .hi = offsets[B], .add = 0,
                   .scratch = work + 2 * plane_floats(C, OC), .scratch_n = thread_floats(C, OC)};
-    (void)threads;
     run_corr(pool, &j, N);
 }
 

@@ -1,8 +1,10 @@
 /* 1-D convolution over time inside each sequence of a ragged batch, stride 1, Keras
  * padding='same' (left pad pl = (K-1)/2, right pad K/2), forward and backward.
+ * Kernels 3..6 go to the Winograd path (conv1d_winograd.c: 2.25-2.5x fewer
+ * multiplications) unless EMOFUSE_CONV=gemm; this file is the GEMM path, for every K.
  *
  * Method (profiled on the audio branch, bench/README.md): rows are processed in fixed
- * chunks (128-512 rows by batch size, chunk_len), each chunk one work item of an optional thread pool; the chunks
+ * chunks (32-512 rows by batch size, ef_conv_chunk_len), each chunk one work item of an optional thread pool; the chunks
  * never depend on the thread count, so neither do the results.
  * - Forward, "GEMM then shift-add": Z = X @ Wz^T with Wz (K*OC, C) gives, for every input
  *   row u, its contribution Z[u][k] (OC) to the output row u - k + pl; then

@@ -29,7 +29,10 @@ void ef_dense_backward(float *dinp, float *dw, float *db, const float *dout, con
                        int64_t N, int C, int OC);
 
 /* 1-D convolution over time inside each sequence, stride 1, "same" zero padding
- * (left pad (K-1)/2, right pad K/2, as Keras padding='same'), w: (OC, C, K), b: (OC). */
+ * (left pad (K-1)/2, right pad K/2, as Keras padding='same'), w: (OC, C, K), b: (OC).
+ * K = 3..6 runs Winograd minimal filtering (error up to ~3e-6 of the sum of |products|
+ * per element, docs/nn-layers.md), other K chunked GEMMs; environment EMOFUSE_CONV=gemm
+ * forces the GEMMs for every K. */
 ef_code ef_conv1d_forward(float *out, const float *inp, const float *w, const float *b, const int64_t *offsets,
                           int B, int C, int OC, int K, ef_error *err);
 ef_code ef_conv1d_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
@@ -83,6 +86,12 @@ void ef_dropout_forward(float *out, uint8_t *mask, const float *inp, int64_t n, 
 /* The mask alone (rate in (0, 1]): exactly the draws and mask of ef_dropout_forward, for
  * callers that apply it fused with other element-wise work. */
 void ef_dropout_draw_mask(uint8_t *mask, int64_t n, float rate, ef_rng *rng);
+/* The two above on a thread pool (NULL: the caller's thread): the same mask and output
+ * bytes and the same final generator state for every thread count (each block of draws
+ * starts from the state jumped ahead by ef_rng_advance). out != inp. */
+void ef_dropout_draw_mask_pool(ef_pool *pool, uint8_t *mask, int64_t n, float rate, ef_rng *rng);
+void ef_dropout_forward_pool(ef_pool *pool, float *out, uint8_t *mask, const float *inp, int64_t n, float rate,
+                             ef_rng *rng);
 void ef_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, int64_t n, float rate);
 
 /* Masked mean pooling over time: out (B, C) = mean of each sequence's rows (an empty

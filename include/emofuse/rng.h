@@ -29,6 +29,10 @@ static inline uint64_t ef_rng_step(uint64_t s[4])
     s[3] = (s[3] << 45) | (s[3] >> 19);
     return result;
 }
+/* Advance the state exactly as n calls of ef_rng_u64 would, in O(log n) (GF(2) jump
+ * matrices, built once per process on first use, thread-safe): lets parallel workers
+ * start their share of one stream of draws where the serial loop would be. */
+void ef_rng_advance(ef_rng *rng, uint64_t n);
 /* Uniform in [0, 1) with 53 random bits. */
 double ef_rng_uniform(ef_rng *rng);
 /* Uniform integer in [0, n) without modulo bias; n > 0. */

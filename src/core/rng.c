@@ -50,3 +50,50 @@ void ef_rng_shuffle_i32(ef_rng *rng, int32_t *a, int64_t n)
         a[j] = t;
     }
 }
+
+/* ---- jump-ahead ------------------------------------------------------------------------
+ * A xoshiro256 step is linear over GF(2) in the 256 state bits: s' = T s. T^(2^k) for
+ * k = 0..63, each as its 256 columns (the images of the unit states), are built once by
+ * repeated squaring (64 squarings of 256 matrix-vector products, a few ms, 512 KB); then
+ * T^n s is one matrix-vector product per set bit of n. */
+#include <pthread.h>
+
+typedef struct {
+    uint64_t col[256][4];
+} gf2_matrix;
+
+static gf2_matrix jump_pow[64];
+static pthread_once_t jump_once = PTHREAD_ONCE_INIT;
+
+static void gf2_apply(uint64_t out[4], const gf2_matrix *m, const uint64_t v[4])
+{
+    uint64_t r[4] = {0, 0, 0, 0};
+    for (int j = 0; j < 256; j++) {
+        uint64_t bit = 0 - ((v[j >> 6] >> (j & 63)) & 1u);
+        for (int w = 0; w < 4; w++) r[w] ^= m->col[j][w] & bit;
+    }
+    for (int w = 0; w < 4; w++) out[w] = r[w];
+}
+
+static void build_jump_table(void)
+{
+    for (int j = 0; j < 256; j++) {
+        uint64_t s[4] = {0, 0, 0, 0};
+        s[j >> 6] = (uint64_t)1 << (j & 63);
+        ef_rng_step(s);
+        for (int w = 0; w < 4; w++) jump_pow[0].col[j][w] = s[w];
+    }
+    for (int k = 1; k < 64; k++)
+        for (int j = 0; j < 256; j++) gf2_apply(jump_pow[k].col[j], &jump_pow[k - 1], jump_pow[k - 1].col[j]);
+}
+
+void ef_rng_advance(ef_rng *rng, uint64_t n)
+{
+    if (n < 1024) { /* stepping is cheaper than the products */
+        for (uint64_t i = 0; i < n; i++) ef_rng_step(rng->s);
+        return;
+    }
+    pthread_once(&jump_once, build_jump_table);
+    for (int k = 0; k < 64; k++)
+        if ((n >> k) & 1u) gf2_apply(rng->s, &jump_pow[k], rng->s);
+}

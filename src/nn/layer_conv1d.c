@@ -1,8 +1,10 @@
 /* 1-D convolution over time inside each sequence of a ragged batch, stride 1, Keras
  * padding='same' (left pad pl = (K-1)/2, right pad K/2), forward and backward.
+ * Kernels 3..6 go to the Winograd path (conv1d_winograd.c: 2.25-2.5x fewer
+ * multiplications) unless EMOFUSE_CONV=gemm; this file is the GEMM path, for every K.
  *
  * Method (profiled on the audio branch, bench/README.md): rows are processed in fixed
- * chunks (128-512 rows by batch size, chunk_len), each chunk one work item of an optional thread pool; the chunks
+ * chunks (32-512 rows by batch size, ef_conv_chunk_len), each chunk one work item of an optional thread pool; the chunks
  * never depend on the thread count, so neither do the results.
  * - Forward, "GEMM then shift-add": Z = X @ Wz^T with Wz (K*OC, C) gives, for every input
  *   row u, its contribution Z[u][k] (OC) to the output row u - k + pl; then
@@ -25,41 +27,44 @@
 
 #include "emofuse/nn_layers.h"
 #include "emofuse/status.h"
+#include "nn/conv1d_winograd.h"
 
-/* Rows per chunk: a weight-gradient GEMM with an inner dimension of 512 keeps its packed
- * column panel in a 1 MB L2 (measured 90 vs 73 GFLOP/s at 2016 rows on AMD EPYC).
- * Smaller batches (text: about 560 tokens per 32 utterances) get smaller chunks, so that
- * a few threads still get even shares (GEMMs of 128 rows still run at 83-97 GFLOP/s).
- * The chunking depends on N only, never on the thread count. */
-#define CONV_R 512
-
+/* Chunking (ef_conv_chunk_len, shared with the Winograd path): conv1d_winograd.h. */
 static int64_t chunk_len(int64_t N)
 {
-    return N >= 4096 ? CONV_R : N >= 1024 ? 256 : 128;
+    return ef_conv_chunk_len(N);
 }
 
 static int64_t round16(int64_t n)
 {
-    return (n + 15) / 16 * 16;
+    return ef_conv_round16(n);
 }
 
 static int64_t n_chunks(int64_t N)
 {
-    return (N + chunk_len(N) - 1) / chunk_len(N);
+    return ef_conv_n_chunks(N);
 }
 
-/* An upper bound of n_chunks(n) for every n <= N (n_chunks is not monotone: 16 chunks
- * of 256 rows at 4095, 8 of 512 at 4096). */
 static int64_t max_chunks(int64_t N)
 {
-    return (N + CONV_R - 1) / CONV_R + 16;
+    return ef_conv_max_chunks(N);
+}
+
+/* The Winograd path (conv1d_winograd.c) for kernel sizes it takes, unless the
+ * environment says EMOFUSE_CONV=gemm (the chunked GEMMs below for every K: a reference
+ * and a fallback, read at every call). */
+static int use_winograd(int K)
+{
+    if (!ef_conv1d_winograd_fits(K)) return 0;
+    const char *e = getenv("EMOFUSE_CONV");
+    return !(e && strcmp(e, "gemm") == 0);
 }
 
 /* Per-thread scratch: Z (R + K - 1 rows of K*OC), V (R + K - 1 rows of K*C) or the
  * column matrix (R rows of K*C). */
 static int64_t thread_floats(int C, int OC, int K)
 {
-    int64_t rows = CONV_R + K - 1;
+    int64_t rows = EF_CONV_R + K - 1;
     int64_t a = rows * K * (int64_t)OC, b = rows * K * (int64_t)C;
     return round16(a > b ? a : b);
 }
@@ -69,7 +74,9 @@ int64_t ef_conv1d_workspace_floats(int64_t N, int C, int OC, int K, int threads)
     if (threads < 1) threads = 1;
     int64_t wsz = round16((int64_t)OC * C * K);
     int64_t parts = max_chunks(N > 0 ? N : 1);
-    return 2 * wsz + threads * thread_floats(C, OC, K) + parts * round16((int64_t)OC * C * K) + parts * round16(OC);
+    int64_t wino = ef_conv1d_winograd_fits(K) ? ef_conv1d_winograd_workspace_floats(N, C, OC, K, threads) : 0;
+    int64_t gemm = 2 * wsz + threads * thread_floats(C, OC, K) + parts * round16((int64_t)OC * C * K) + parts * round16(OC);
+    return gemm > wino ? gemm : wino;
 }
 
 typedef struct {
@@ -172,6 +179,10 @@ void ef_conv1d_forward_ws(ef_pool *pool, float *out, float *work, const float *i
     EF_ASSERT(B >= 0 && C > 0 && OC > 0 && K > 0);
     int64_t N = offsets[B] - offsets[0];
     if (N <= 0) return;
+    if (use_winograd(K)) {
+        ef_conv1d_winograd_forward(pool, out, work, inp, w, b, offsets, B, C, OC, K);
+        return;
+    }
     conv_job j = {.out = out, .inp = inp, .w = w, .b = b, .offsets = offsets, .B = B, .C = C, .OC = OC, .K = K,
                   .lo = offsets[0], .hi = offsets[B]};
     carve(&j, work, ef_pool_threads(pool));
@@ -320,6 +331,10 @@ static void conv_backward(ef_pool *pool, float *dinp, int set_dinp, float *dw, f
     int64_t N = offsets[B] - offsets[0];
     if (N <= 0) return;
     if (!dinp && !dw && !db) return;
+    if (use_winograd(K)) {
+        ef_conv1d_winograd_backward(pool, dinp, set_dinp, dw, db, work, dout, inp, w, offsets, B, C, OC, K);
+        return;
+    }
     conv_job j = {.dinp = dinp, .dw = dw, .db = db, .dout = dout, .inp = inp, .w = w, .offsets = offsets, .B = B,
                   .C = C, .OC = OC, .K = K, .lo = offsets[0], .hi = offsets[B], .set_dinp = set_dinp};
     carve(&j, work, ef_pool_threads(pool));

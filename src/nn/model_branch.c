@@ -141,7 +141,7 @@ ef_code ef_branch_reserve(ef_branch *br, int64_t N, int B, ef_error *err)
         ok = ok && ALLOC_F(br->scratch, cap * mc) && ALLOC_F(br->dxdrop, cap * mc);
         ok = ok && ALLOC_F(br->bnpart, ef_bn_part_floats(cap, mc)) && ALLOC_F(br->bnk, 3 * mc);
         ok = ok && (br->bndbl = malloc(2 * (size_t)mc * sizeof(double))) != NULL;
-        ok = ok && (br->bad_items = malloc((size_t)(cap / 512 + 1) * sizeof(int))) != NULL;
+        ok = ok && (br->bad_items = malloc((size_t)(cap / 64 + 1) * sizeof(int))) != NULL;
         if (ok && ws > 0) ok = ALLOC_F(br->convws, ws);
         if (!ok) {
             free_rows(br);
@@ -199,7 +199,7 @@ void ef_branch_forward(ef_branch *br, const ef_params *p, const float *input, co
          * branch is a fixed feature extractor; this also makes its outputs cacheable). */
         b->dropped = drops(b, training);
         if (b->dropped) {
-            if (!b->predropped) ef_dropout_forward(b->xdrop, b->mask, x, N * b->C, b->dropout, rng);
+            if (!b->predropped) ef_dropout_forward_pool(br->pool, b->xdrop, b->mask, x, N * b->C, b->dropout, rng);
             x = b->xdrop;
         }
         b->x = x;
@@ -234,7 +234,7 @@ void ef_branch_forward(ef_branch *br, const ef_params *p, const float *input, co
         ef_block *nx = i + 1 < br->nblk ? &br->blk[i + 1] : NULL;
         float *xdrop = NULL;
         if (nx && drops(nx, training)) {
-            ef_dropout_draw_mask(nx->mask, N * nx->C, nx->dropout, rng);
+            ef_dropout_draw_mask_pool(br->pool, nx->mask, N * nx->C, nx->dropout, rng);
             nx->predropped = 1;
             xdrop = nx->xdrop;
         }

@@ -57,7 +57,7 @@ typedef struct {
     float *bnpart;      /* batch-norm run partial sums (ef_bn_part_floats) */
     double *bndbl;      /* (2 * maxC) */
     float *bnk;         /* (3 * maxC) */
-    int *bad_items;     /* (cap_rows / 512 + 1) */
+    int *bad_items;     /* (cap_rows / 64 + 1) */
     float *pooled, *dpooled; /* (B, F) */
     float *logits, *dlogits; /* (B, K) when has_head */
     /* last forward */
@@ -116,7 +116,7 @@ int64_t ef_bn_part_floats(int64_t N, int C);
 int ef_bn_train_stats(ef_pool *pool, float *part, double *dbl, float *mean, float *rstd, float *running_mean,
                       float *running_var, const float *pre, int64_t N, int C, float momentum, float eps);
 /* act = relu((pre - shift) * scale + beta); xdrop (or NULL) = act * dscale * mask.
- * Returns 1 when pre or act holds a NaN/Inf. bad_items: (N / 512 + 1) ints. */
+ * Returns 1 when pre or act holds a NaN/Inf. bad_items: (N / 64 + 1) ints. */
 int ef_bn_apply_relu(ef_pool *pool, int *bad_items, float *act, float *xdrop, const uint8_t *mask, float dscale,
                      const float *pre, const float *shift, const float *scale, const float *beta, int64_t N, int C);
 /* ReLU backward (mask from act) of the gradient src, then BN backward: dgamma, dbeta +=,

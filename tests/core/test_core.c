@@ -22,6 +22,20 @@ static void test_rng(void)
     for (int i = 0; i < 100; i++) CHECK(ef_rng_u64(&a) == ef_rng_u64(&b));
     ef_rng_seed(&b, 43);
     CHECK(ef_rng_u64(&a) != ef_rng_u64(&b));
+    /* ef_rng_advance(n) = n draws, below and above its stepping threshold (1024), for
+     * n with many set bits, and in pieces. */
+    const uint64_t steps[] = {0, 1, 1023, 1024, 65536, 65537, 300007, 1u << 20};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        ef_rng_seed(&a, 7 + i);
+        b = a;
+        for (uint64_t k = 0; k < steps[i]; k++) ef_rng_u64(&a);
+        ef_rng_advance(&b, steps[i]);
+        CHECK_MSG(memcmp(&a, &b, sizeof a) == 0, "advance(%llu) != %llu draws", (unsigned long long)steps[i],
+                  (unsigned long long)steps[i]);
+        ef_rng_advance(&b, 5000);
+        for (int k = 0; k < 5000; k++) ef_rng_u64(&a);
+        CHECK(ef_rng_u64(&a) == ef_rng_u64(&b));
+    }
     /* Uniform mean 0.5 (sd of the mean 0.0009 at n = 1e5), normal mean 0 var 1. */
     double s = 0, s1 = 0, s2 = 0;
     int n = 100000;

@@ -430,7 +430,7 @@ static void test_oracles(void)
     int64_t offs[B + 1] = {0};
     for (int b = 0; b < B; b++) offs[b + 1] = offs[b] + lens[b];
     int64_t N = offs[B];
-    CHECK(N > 1024); /* several chunks (256 rows at this N) really happen */
+    CHECK(N > 1024); /* several chunks (8 of 176 rows at this N) really happen */
     float *x = rnd(&r, N * C, 1), *w = rnd(&r, OC * C * K, 0.05), *b = rnd(&r, OC, 1), *dout = rnd(&r, N * OC, 1);
     double *ro = calloc((size_t)(N * OC), 8), *rdx = calloc((size_t)(N * C), 8), *rdw = calloc(OC * C * K, 8);
     double rdb[OC] = {0};

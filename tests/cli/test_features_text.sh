@@ -61,6 +61,11 @@ cp "$dir/glove.txt" "$dir/shared.txt"
 grep -q "building GloVe index" "$dir/err" && fail "features text rebuilt the index glove-index wrote: $(cat "$dir/err")"
 cmp -s <("$bin" features info "$dir/shared.safetensors" --ids | grep -v "^config") <("$bin" features info "$dir/glove.safetensors" --ids | grep -v "^config") \
   || fail "features from the shared index differ"
+# A gzip-compressed release is read in-process (zlib) into the same index, named without .gz.
+gzip -c "$dir/glove.txt" > "$dir/gz.txt.gz" || fail "gzip"
+"$bin" features text --manifest "$dir/m.csv" --out "$dir/gz.safetensors" --glove "$dir/gz.txt.gz" -q \
+  2> "$dir/err" || fail "glove features from .txt.gz: $(cat "$dir/err")"
+cmp -s "$dir/gz.efg" "$dir/glove.efg" || fail "the index built from .txt.gz differs from the plain text's"
 "$bin" features info "$dir/glove.safetensors" --ids > "$dir/ginfo"
 grep -q "^dims: 3" "$dir/ginfo" || fail "glove dims"
 [[ $(awk '$1=="u1"{print $2}' "$dir/ginfo") -eq 4 ]] || fail "u1 should have 4 words"

@@ -19,7 +19,7 @@
  * the decoder (audio/reader.h) through the engine, which keeps only the samples that some
  * stage may still read (ef_pitch_stream_keep_from: the pitch window and the voice-quality
  * look-back, or the open voiced run with EF_VQ_CYCLES): a 10-minute file costs its
- * 8.6 MB of output plus ~100 KB, not its 38 MB of samples. ef_lld_compute hands the
+ * 8.6 MB of output plus a ~160 KB sample window, not its 38 MB of samples. ef_lld_compute hands the
  * caller's samples over as one window. EMOFUSE_LLD_BLOCK=N (samples) feeds both through
  * the engine's sample window in blocks of N instead (tests force tiny blocks); the output
  * is the same bytes for every N.

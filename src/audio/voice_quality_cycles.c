@@ -25,7 +25,8 @@
  *                cycles (Boersma's autocorrelation HNR), in [-100, 100] dB.
  * Unvoiced frames give 0, 0, -100 like the default method. Memory: the marks of one
  * voiced run and the window buffers (grown geometrically, reused across runs); nothing
- * is allocated per frame. No shared state: thread-safe and reentrant. */
+ * is allocated per frame. One call per run (ef_vq_cycles_run): the block-wise pipeline keeps
+ * the open run's samples until the run ends. No shared state: thread-safe and reentrant. */
 #include <math.h>
 #include <stdlib.h>
 

@@ -71,7 +71,12 @@ const char *ef_lld_name(int i);
 ef_code ef_lld_compute(const ef_lld_params *p, const float *samples, int64_t n, float **out, int64_t *T,
                        ef_error *err);
 
-/* Convenience: load + compute. */
+/* load + compute, block by block: the same rows as ef_audio_load + ef_lld_compute, but
+ * the decoder is streamed through the pipeline, so memory is the output (T, 36) plus a
+ * small sample window, not the samples (EF_VQ_CYCLES keeps the open voiced run's).
+ * Errors of the analysis are prefixed with the path; nothing is returned on error.
+ * EMOFUSE_LLD_BLOCK=N (samples) forces N-sample blocks here and in ef_lld_compute (for
+ * tests; the output does not depend on N). */
 ef_code ef_lld_file(const ef_lld_params *p, const char *path, float **out, int64_t *T, ef_error *err);
 
 #endif

@@ -9,7 +9,10 @@
  * Scaling: libsndfile maps integer PCM to [-1, 1) by dividing by 2^(bits-1); openSMILE (and
  * the acoustic spec) divide int16 by 32767, so integer formats are rescaled by 32768/32767,
  * which makes an int16 value v come out as exactly v / 32767 (rounded to float). Float and
- * compressed formats (Vorbis, ...) are kept as decoded. */
+ * compressed formats (Vorbis, ...) are kept as decoded.
+ *
+ * ef_audio_load is a loop over the streaming reader (ef_audio_reader_*, audio/reader.h),
+ * which the LLD pipeline uses directly so that it never holds the whole signal. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "audio/reader.h"
 #include "emofuse/audio.h"
 
 #define EF_DECODE_BLOCK 4096
@@ -140,10 +144,41 @@ static ef_code mix_block(float *mono, const float *block, int64_t k, int ch, dou
     return EF_OK;
 }
 
-ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_t *n, ef_error *err)
+/* The streaming decoder (audio/reader.h): the file stays open, blocks are decoded on demand. */
+struct ef_audio_reader {
+    char *path;          /* for messages */
+    SNDFILE *sf;
+    SF_INFO info;
+    wav_claim wav;
+    int ch;
+    bool resample, eof;
+    double scale;
+    soxr_t rs;
+    float *block, *mono, *obuf; /* (EF_DECODE_BLOCK * ch), (EF_DECODE_BLOCK), (ocap) */
+    size_t ocap;
+    sample_buf pend;     /* output of the last decoded block, handed out by ef_audio_reader_next */
+    int64_t frame_index; /* input frames decoded so far */
+    int64_t expected;    /* presizing hint in output samples, -1 unknown */
+};
+
+void ef_audio_reader_close(ef_audio_reader *r)
 {
-    *samples = NULL;
-    *n = 0;
+    if (!r) return;
+    if (r->rs) soxr_delete(r->rs);
+    if (r->sf) sf_close(r->sf);
+    free(r->block);
+    free(r->mono);
+    free(r->obuf);
+    free(r->pend.data);
+    free(r->path);
+    free(r);
+}
+
+int64_t ef_audio_reader_expected(const ef_audio_reader *r) { return r->expected; }
+
+ef_code ef_audio_reader_open(ef_audio_reader **out, const char *path, int target_rate, ef_error *err)
+{
+    *out = NULL;
     if (target_rate < 1000 || target_rate > 768000)
         return ef_fail(err, EF_ERR_ARG, "%s: target rate %d Hz is outside [1000, 768000]", path, target_rate);
     struct stat st;
@@ -156,42 +191,45 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
     if (wav.is_wav && (wav.sample_rate < EF_AUDIO_MIN_RATE || wav.sample_rate > EF_AUDIO_MAX_RATE))
         return ef_fail(err, EF_ERR_FORMAT, "%s: the WAV header says %lu Hz, outside the supported %d..%d Hz", path,
                        (unsigned long)wav.sample_rate, EF_AUDIO_MIN_RATE, EF_AUDIO_MAX_RATE);
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf) return ef_fail(err, EF_ERR_FORMAT, "%s: %s", path, sf_strerror(NULL));
+    ef_audio_reader *r = calloc(1, sizeof(*r));
+    if (!r || !(r->path = strdup(path))) {
+        free(r);
+        return ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
+    }
+    r->wav = wav;
+    r->expected = -1;
+    r->sf = sf_open(path, SFM_READ, &r->info);
+    if (!r->sf) {
+        ef_audio_reader_close(r);
+        return ef_fail(err, EF_ERR_FORMAT, "%s: %s", path, sf_strerror(NULL));
+    }
+    const SF_INFO info = r->info;
+    ef_code rc = EF_OK;
     if (info.channels < 1 || info.samplerate < 1) {
-        sf_close(sf);
-        return ef_fail(err, EF_ERR_FORMAT, "%s: invalid header (%d channels, %d Hz)", path, info.channels,
-                       info.samplerate);
+        rc = ef_fail(err, EF_ERR_FORMAT, "%s: invalid header (%d channels, %d Hz)", path, info.channels,
+                     info.samplerate);
+        goto fail;
     }
     /* A header can claim any rate: 1 Hz upsampled to 16 kHz turns 32 KB into 1.5 GB. */
     if (info.samplerate < EF_AUDIO_MIN_RATE || info.samplerate > EF_AUDIO_MAX_RATE) {
-        sf_close(sf);
-        return ef_fail(err, EF_ERR_FORMAT, "%s: sample rate %d Hz is outside the supported %d..%d Hz", path,
-                       info.samplerate, EF_AUDIO_MIN_RATE, EF_AUDIO_MAX_RATE);
+        rc = ef_fail(err, EF_ERR_FORMAT, "%s: sample rate %d Hz is outside the supported %d..%d Hz", path,
+                     info.samplerate, EF_AUDIO_MIN_RATE, EF_AUDIO_MAX_RATE);
+        goto fail;
     }
-
-    ef_code rc = EF_OK;
-    const int ch = info.channels;
-    const bool resample = info.samplerate != target_rate;
+    r->ch = info.channels;
+    r->resample = info.samplerate != target_rate;
     const double ratio = (double)target_rate / info.samplerate;
-    const double scale = is_integer_pcm(info.format) ? 32768.0 / 32767.0 : 1.0;
-    sample_buf out = {0};
-    soxr_t rs = NULL;
-    float *block = malloc(sizeof(float) * EF_DECODE_BLOCK * (size_t)ch);
-    float *mono = malloc(sizeof(float) * EF_DECODE_BLOCK);
-    size_t ocap = (size_t)ceil(EF_DECODE_BLOCK * ratio) + 256;
-    float *obuf = resample ? malloc(sizeof(float) * ocap) : NULL;
-    if (!block || !mono || (resample && !obuf)) {
+    r->scale = is_integer_pcm(info.format) ? 32768.0 / 32767.0 : 1.0;
+    r->block = malloc(sizeof(float) * EF_DECODE_BLOCK * (size_t)r->ch);
+    r->mono = malloc(sizeof(float) * EF_DECODE_BLOCK);
+    r->ocap = (size_t)ceil(EF_DECODE_BLOCK * ratio) + 256;
+    r->obuf = r->resample ? malloc(sizeof(float) * r->ocap) : NULL;
+    if (!r->block || !r->mono || (r->resample && !r->obuf)) {
         rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory", path);
-        goto done;
+        goto fail;
     }
-
-    /* Size the output once from the header so the array is never reallocated (and never
-     * briefly held twice) on the normal path. */
     if (info.frames > 0 && info.frames < ((sf_count_t)1 << 40)) {
-        int64_t want = resample ? (int64_t)ceil((double)info.frames * ratio) + 64 : (int64_t)info.frames;
+        int64_t want = r->resample ? (int64_t)ceil((double)info.frames * ratio) + 64 : (int64_t)info.frames;
         /* A header can claim far more frames than the file holds (a corrupt FLAC
          * STREAMINFO says up to 2^36): never pre-size beyond what the file's bytes can
          * plausibly decode to (16 output samples per byte is above speech FLAC's ~3);
@@ -200,6 +238,92 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
             const double plausible = (double)st.st_size * 16.0 * (ratio > 1.0 ? ratio : 1.0) + 65536.0;
             if ((double)want > plausible) want = (int64_t)plausible;
         }
+        r->expected = want;
+    }
+    if (r->resample) {
+        soxr_error_t e = NULL;
+        soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+        soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
+        r->rs = soxr_create((double)info.samplerate, (double)target_rate, 1, &e, &io, &q, NULL);
+        if (!r->rs || e) {
+            rc = ef_fail(err, EF_ERR_FORMAT, "%s: cannot resample %d -> %d Hz: %s", path, info.samplerate,
+                         target_rate, e ? e : "soxr_create failed");
+            goto fail;
+        }
+    }
+    *out = r;
+    return EF_OK;
+fail:
+    ef_audio_reader_close(r);
+    return rc;
+}
+
+/* End of input: the decoder's own error, the truncation check, then the resampler's tail
+ * into r->pend. */
+static ef_code reader_finish(ef_audio_reader *r, ef_error *err)
+{
+    const char *path = r->path;
+    r->eof = true;
+    if (sf_error(r->sf) != SF_ERR_NO_ERROR)
+        return ef_fail(err, EF_ERR_FORMAT, "%s: decoding failed after %lld frames: %s", path,
+                       (long long)r->frame_index, sf_strerror(r->sf));
+    /* A truncated file (an interrupted download or copy) decodes to fewer frames than its
+     * header promises; using what is there would silently analyse part of the utterance. */
+    const SF_INFO info = r->info;
+    const int major = info.format & SF_FORMAT_TYPEMASK;
+    const bool exact_count = major != SF_FORMAT_OGG && major != SF_FORMAT_MPEG; /* lossy: an estimate */
+    const int64_t promised = r->wav.data_frames >= 0 ? r->wav.data_frames : exact_count ? (int64_t)info.frames : -1;
+    if (promised > 0 && r->frame_index < promised && info.frames < ((sf_count_t)1 << 40))
+        return ef_fail(err, EF_ERR_FORMAT,
+                       "%s: truncated: the header promises %lld sample frames, the file holds %lld (an incomplete "
+                       "download or copy?)", path, (long long)promised, (long long)r->frame_index);
+    if (r->resample && r->frame_index > 0) return resample_push(r->rs, NULL, 0, r->obuf, r->ocap, &r->pend, path, err);
+    return EF_OK;
+}
+
+ef_code ef_audio_reader_next(ef_audio_reader *r, const float **x, int64_t *k, ef_error *err)
+{
+    *x = NULL;
+    *k = 0;
+    r->pend.n = 0;
+    ef_code rc = EF_OK;
+    /* the resampler may hold a whole first block back (its latency): decode until
+     * something comes out or the input ends */
+    while (r->pend.n == 0 && !r->eof) {
+        sf_count_t got = sf_readf_float(r->sf, r->block, EF_DECODE_BLOCK);
+        if (got <= 0) {
+            rc = reader_finish(r, err);
+            break;
+        }
+        if ((rc = mix_block(r->mono, r->block, got, r->ch, r->scale, r->frame_index, r->path, err))) break;
+        r->frame_index += got;
+        if (r->resample) rc = resample_push(r->rs, r->mono, (size_t)got, r->obuf, r->ocap, &r->pend, r->path, err);
+        else if (!buf_append(&r->pend, r->mono, got))
+            rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory for the decoded samples", r->path);
+        if (rc) break;
+    }
+    if (rc) {
+        r->eof = true;
+        r->pend.n = 0;
+        return rc;
+    }
+    *x = r->pend.data;
+    *k = r->pend.n;
+    return EF_OK;
+}
+
+ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_t *n, ef_error *err)
+{
+    *samples = NULL;
+    *n = 0;
+    ef_audio_reader *r = NULL;
+    ef_code rc = ef_audio_reader_open(&r, path, target_rate, err);
+    if (rc) return rc;
+    sample_buf out = {0};
+    /* Size the output once from the header so the array is never reallocated (and never
+     * briefly held twice) on the normal path. */
+    const int64_t want = ef_audio_reader_expected(r);
+    if (want > 0) {
         out.data = malloc((size_t)want * sizeof(float));
         if (!out.data) {
             rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory for %lld samples", path, (long long)want);
@@ -207,49 +331,15 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
         }
         out.cap = want;
     }
-    if (resample) {
-        soxr_error_t e = NULL;
-        soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-        soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
-        rs = soxr_create((double)info.samplerate, (double)target_rate, 1, &e, &io, &q, NULL);
-        if (!rs || e) {
-            rc = ef_fail(err, EF_ERR_FORMAT, "%s: cannot resample %d -> %d Hz: %s", path, info.samplerate,
-                         target_rate, e ? e : "soxr_create failed");
+    for (;;) {
+        const float *x = NULL;
+        int64_t k = 0;
+        if ((rc = ef_audio_reader_next(r, &x, &k, err))) goto done;
+        if (k == 0) break;
+        if (!buf_append(&out, x, k)) {
+            rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory for the decoded samples", path);
             goto done;
         }
-    }
-
-    int64_t frame_index = 0;
-    for (;;) {
-        sf_count_t got = sf_readf_float(sf, block, EF_DECODE_BLOCK);
-        if (got <= 0) break;
-        if ((rc = mix_block(mono, block, got, ch, scale, frame_index, path, err))) goto done;
-        frame_index += got;
-        if (resample)
-            rc = resample_push(rs, mono, (size_t)got, obuf, ocap, &out, path, err);
-        else if (!buf_append(&out, mono, got))
-            rc = ef_fail(err, EF_ERR_NOMEM, "%s: out of memory for the decoded samples", path);
-        if (rc) goto done;
-    }
-    if (sf_error(sf) != SF_ERR_NO_ERROR) {
-        rc = ef_fail(err, EF_ERR_FORMAT, "%s: decoding failed after %lld frames: %s", path, (long long)frame_index,
-                     sf_strerror(sf));
-        goto done;
-    }
-    /* A truncated file (an interrupted download or copy) decodes to fewer frames than its
-     * header promises; using what is there would silently analyse part of the utterance. */
-    const int major = info.format & SF_FORMAT_TYPEMASK;
-    const bool exact_count = major != SF_FORMAT_OGG && major != SF_FORMAT_MPEG; /* lossy: an estimate */
-    const int64_t promised = wav.data_frames >= 0 ? wav.data_frames : exact_count ? (int64_t)info.frames : -1;
-    if (promised > 0 && frame_index < promised && info.frames < ((sf_count_t)1 << 40)) {
-        rc = ef_fail(err, EF_ERR_FORMAT,
-                     "%s: truncated: the header promises %lld sample frames, the file holds %lld (an incomplete "
-                     "download or copy?)", path, (long long)promised, (long long)frame_index);
-        goto done;
-    }
-    if (resample && frame_index > 0) {
-        rc = resample_push(rs, NULL, 0, obuf, ocap, &out, path, err);
-        if (rc) goto done;
     }
 
     /* Trim to the exact length; keep a valid (non-NULL) pointer even for n = 0. */
@@ -269,11 +359,7 @@ ef_code ef_audio_load(const char *path, int target_rate, float **samples, int64_
     out.data = NULL;
 
 done:
-    if (rs) soxr_delete(rs);
-    sf_close(sf);
-    free(block);
-    free(mono);
-    free(obuf);
+    ef_audio_reader_close(r);
     free(out.data);
     return rc;
 }

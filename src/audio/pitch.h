@@ -97,17 +97,76 @@ ef_code ef_pitch_viterbi(float *f0, const ef_shs_cands *cands, int64_t T, double
 /* ---- stage 3: jitter, shimmer, HNR from the waveform (voice_quality.c) ---- */
 
 /* Streaming period analysis like openSMILE's cPitchJitter: frame t uses f0[t] and the
- * waveform from where frame t-1's last complete period ended. Outputs (T) as in
- * ef_pitch_voice_quality. hop, frame_len in samples. */
+ * waveform from where frame t-1's last complete period ended. Frames go in order
+ * (t = 0, 1, ...) through one ef_vq_stream: plain data carried between frames plus work
+ * buffers (grown, reused). x[i] is sample base + i of a signal of n samples; frame t reads
+ * samples [ef_vq_stream_keep_from (before the call), t * hop + frame_len), zeros beyond n.
+ * Outputs as in ef_pitch_voice_quality. hop, frame_len in samples. */
+typedef struct {
+    float *buf;   /* waveform segment of the current step */
+    long cap;
+    double *cc;
+    long cc_cap;
+    double *pre;  /* prefix sums of x and x^2 for the correlation */
+    long pre_cap;
+    double *avg;  /* average period waveform */
+    long avg_cap;
+    long *pstart; /* period starts */
+    long p_cap;
+    long last_idx, last_mis; /* where the next step reads; samples carried over */
+    double last_t0;
+    float last_jitter, last_shimmer;
+} ef_vq_stream;
+
+void ef_vq_stream_init(ef_vq_stream *v);
+void ef_vq_stream_free(ef_vq_stream *v);
+ef_code ef_vq_stream_frame(ef_vq_stream *v, const float *x, int64_t base, int64_t n, int rate, int hop,
+                           int frame_len, int64_t t, float f0, float *jitter, float *shimmer, float *loghnr,
+                           ef_error *err);
+/* First sample the next frame may read. */
+int64_t ef_vq_stream_keep_from(const ef_vq_stream *v);
+
+/* Whole-array form: outputs (T) for f0 (T), x (n) from sample 0. */
 ef_code ef_voice_quality(float *jitter, float *shimmer, float *loghnr, const float *x, int64_t n, int rate,
                          int hop, int frame_len, const float *f0, int64_t T, ef_error *err);
 
 /* The opt-in EF_VQ_CYCLES method (voice_quality_cycles.c): glottal cycle marks by
  * waveform matching at the Viterbi F0 within each voiced run, sub-sample precision;
- * jitter, shimmer and HNR of the cycles inside each frame's window. Same outputs and
- * conventions (unvoiced: 0, 0, -100). f0_min/f0_max bound the accepted periods. */
-ef_code ef_voice_quality_cycles(float *jitter, float *shimmer, float *loghnr, const float *x, int64_t n, int rate,
-                                int hop, int frame_len, const float *f0, int64_t T, double f0_min, double f0_max,
-                                ef_error *err);
+ * jitter, shimmer and HNR of the cycles inside each frame's window. A run is a maximal
+ * stretch of frames [ta, tb] with ef_vq_cycles_voiced; ef_vq_cycles_run analyses one from
+ * its f0 (f0[k - ta]) and the samples [ta * hop, tb * hop + frame_len) (x[i] is sample
+ * base + i, n the signal's length) into jitter, shimmer, loghnr [k - ta]. Frames outside
+ * runs get 0, 0, -100. f0_min/f0_max bound the accepted periods. The ef_vq_cycles work
+ * space (cycle marks, windows) is reused across runs; one per analysis. */
+typedef struct ef_vq_cycles ef_vq_cycles;
+ef_code ef_vq_cycles_create(ef_vq_cycles **out, ef_error *err);
+void ef_vq_cycles_free(ef_vq_cycles *c);
+bool ef_vq_cycles_voiced(float f0, int rate);
+ef_code ef_vq_cycles_run(ef_vq_cycles *c, float *jitter, float *shimmer, float *loghnr, const float *x, int64_t base,
+                         int64_t n, int rate, int hop, int frame_len, const float *f0, int64_t ta, int64_t tb,
+                         double f0_min, double f0_max, ef_error *err);
+
+/* ---- the stage as a stream (pitch.c), for the block-wise LLD pipeline ---- */
+
+/* Frames are pushed in order (frame t = the t-th push, its pitch window starting at
+ * sample t * hop); results come out up to EF_VIT_BUFLEN frames later (the Viterbi's
+ * decisions), and for EF_VQ_CYCLES at the end of each voiced run. x[i] is sample
+ * base + i for the samples [base, end) the caller holds; each call needs at least
+ * [ef_pitch_stream_keep_from, end of the pushed frame's window). Frame k's F0, jitter,
+ * shimmer, logHNR are written to rows[k * stride + 0..3] (rows may move between calls).
+ * ef_pitch_stream_finish ends the input (end = the signal's length) and writes every
+ * remaining frame. The rows are exactly ef_pitch_voice_quality's. */
+typedef struct ef_pitch_stream ef_pitch_stream;
+ef_code ef_pitch_stream_create(ef_pitch_stream **out, const ef_lld_params *p, ef_error *err);
+void ef_pitch_stream_free(ef_pitch_stream *s);
+/* frame: the pushed frame's pitch_len samples (inside the window, or a padded copy) */
+ef_code ef_pitch_stream_push(ef_pitch_stream *s, const float *frame, const float *x, int64_t base, int64_t end,
+                             float *rows, int stride, ef_error *err);
+ef_code ef_pitch_stream_finish(ef_pitch_stream *s, const float *x, int64_t base, int64_t end, float *rows,
+                               int stride, ef_error *err);
+/* First sample a later call may read (<= the next frame's start). */
+int64_t ef_pitch_stream_keep_from(const ef_pitch_stream *s);
+/* Samples of one pitch window. */
+int ef_pitch_stream_frame_len(const ef_pitch_stream *s);
 
 #endif

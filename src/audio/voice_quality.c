@@ -81,19 +81,6 @@ static double parabola3(double a, double b, double c, double *peak)
     return d;
 }
 
-typedef struct {
-    float *buf; /* waveform segment of the current step */
-    long cap;
-    double *cc;
-    long cc_cap;
-    double *pre; /* prefix sums of x and x^2 for the correlation */
-    long pre_cap;
-    double *avg; /* average period waveform */
-    long avg_cap;
-    long *pstart; /* period starts */
-    long p_cap;
-} vq_work;
-
 static int grow(void **p, long *cap, long need, size_t elem)
 {
     if (need <= *cap) return 1;
@@ -105,18 +92,33 @@ static int grow(void **p, long *cap, long need, size_t elem)
     return 1;
 }
 
-ef_code ef_voice_quality(float *jitter, float *shimmer, float *loghnr, const float *x, int64_t n, int rate,
-                         int hop, int frame_len, const float *f0, int64_t T, ef_error *err)
-{
-    vq_work w = {0};
-    const double Ts = 1.0 / rate;
-    long last_idx = 0, last_mis = 0;
-    double last_t0 = 0.0;
-    float last_jitter = 0.0f, last_shimmer = 0.0f;
-    ef_code rc = EF_OK;
+void ef_vq_stream_init(ef_vq_stream *v) { memset(v, 0, sizeof(*v)); }
 
-    for (int64_t t = 0; t < T; t++) {
-        double F0 = f0[t];
+void ef_vq_stream_free(ef_vq_stream *v)
+{
+    free(v->buf);
+    free(v->cc);
+    free(v->pre);
+    free(v->avg);
+    free(v->pstart);
+    ef_vq_stream_init(v);
+}
+
+int64_t ef_vq_stream_keep_from(const ef_vq_stream *v) { return v->last_idx; }
+
+ef_code ef_vq_stream_frame(ef_vq_stream *v, const float *x, int64_t base, int64_t n, int rate, int hop,
+                           int frame_len, int64_t t, float f0, float *jitter, float *shimmer, float *loghnr,
+                           ef_error *err)
+{
+    const double Ts = 1.0 / rate;
+    long last_idx = v->last_idx, last_mis = v->last_mis;
+    double last_t0 = v->last_t0;
+    float last_jitter = v->last_jitter, last_shimmer = v->last_shimmer;
+    ef_code rc = EF_OK;
+    float jit_out = 0.0f, shim_out = 0.0f, hnr_out = LOG_HNR_FLOOR;
+
+    do {
+        double F0 = f0;
         long start_v = (long)(t * hop);
         long to_read0 = hop + last_mis;
         long to_read = to_read0;
@@ -143,40 +145,38 @@ ef_code ef_voice_quality(float *jitter, float *shimmer, float *loghnr, const flo
             last_mis = 0;
             last_t0 = 0.0;
             last_jitter = last_shimmer = 0.0f;
-            jitter[t] = shimmer[t] = 0.0f;
-            loghnr[t] = LOG_HNR_FLOOR;
-            continue;
+            break; /* jit_out, shim_out, hnr_out already hold 0, 0, -100 */
         }
 
         /* the step's waveform, zero beyond the end of the signal */
         long nT = to_read;
         long ncc = T0maxF - T0minF + 1;
-        if (!grow((void **)&w.buf, &w.cap, nT, sizeof(float)) || !grow((void **)&w.cc, &w.cc_cap, ncc, sizeof(double)) ||
-            !grow((void **)&w.avg, &w.avg_cap, T0f + 1, sizeof(double)) ||
-            !grow((void **)&w.pre, &w.pre_cap, 2 * (2 * T0maxF + 1), sizeof(double)) ||
-            !grow((void **)&w.pstart, &w.p_cap, nT / T0minF + 4, sizeof(long))) {
-            rc = ef_fail(err, EF_ERR_NOMEM, "pitch: out of memory (voice quality)");
-            break;
+        if (!grow((void **)&v->buf, &v->cap, nT, sizeof(float)) || !grow((void **)&v->cc, &v->cc_cap, ncc, sizeof(double)) ||
+            !grow((void **)&v->avg, &v->avg_cap, T0f + 1, sizeof(double)) ||
+            !grow((void **)&v->pre, &v->pre_cap, 2 * (2 * T0maxF + 1), sizeof(double)) ||
+            !grow((void **)&v->pstart, &v->p_cap, nT / T0minF + 4, sizeof(long))) {
+            return ef_fail(err, EF_ERR_NOMEM, "pitch: out of memory (voice quality)");
         }
-        float *m = w.buf;
+        float *m = v->buf;
         for (long i = 0; i < nT; i++) {
             int64_t k = (int64_t)last_idx + i;
-            m[i] = (k >= 0 && k < n) ? x[k] : 0.0f;
+            EF_ASSERT(k >= base || k < 0);
+            m[i] = (k >= 0 && k < n) ? x[k - base] : 0.0f;
         }
-        memset(w.avg, 0, sizeof(double) * (size_t)(T0f + 1));
+        memset(v->avg, 0, sizeof(double) * (size_t)(T0f + 1));
 
         double jit_sum = 0.0, n_local = 0.0, period_sum = 0.0, n_periods = 0.0;
         double amp_sum = 0.0, amp_diff_sum = 0.0;
         long start = 0, last_period = 0, pp = 0;
         long np = 0;
         while (start < nT - 2 * T0maxF - 1) {
-            adjacent_xcorr(w.cc, m + start, T0minF, T0maxF, w.pre, w.pre + 2 * T0maxF + 1);
+            adjacent_xcorr(v->cc, m + start, T0minF, T0maxF, v->pre, v->pre + 2 * T0maxF + 1);
             long maxI = -1;
             double best = 0.0;
             for (long i = 1; i < T0maxF - T0minF - 1; i++) {
-                if (w.cc[i - 1] < w.cc[i] && w.cc[i] > w.cc[i + 1] && (maxI == -1 || w.cc[i] > best)) {
+                if (v->cc[i - 1] < v->cc[i] && v->cc[i] > v->cc[i + 1] && (maxI == -1 || v->cc[i] > best)) {
                     maxI = i;
-                    best = w.cc[i];
+                    best = v->cc[i];
                 }
             }
             if (maxI < 0) {
@@ -188,10 +188,10 @@ ef_code ef_voice_quality(float *jitter, float *shimmer, float *loghnr, const flo
                 long os = start;
                 start += pp;
                 float a0 = peak_to_peak(m + os, pp), a1 = peak_to_peak(m + start, pp);
-                w.pstart[np++] = os;
-                for (long i = 0; i < T0f; i++) w.avg[i] += m[os + i];
+                v->pstart[np++] = os;
+                for (long i = 0; i < T0f; i++) v->avg[i] += m[os + i];
                 double cc_peak;
-                double off = parabola3(w.cc[maxI - 1], w.cc[maxI], w.cc[maxI + 1], &cc_peak);
+                double off = parabola3(v->cc[maxI - 1], v->cc[maxI], v->cc[maxI + 1], &cc_peak);
                 double period = fabs((double)T0minF + (double)maxI + off) * Ts;
                 if (cc_peak > MIN_CC) {
                     period_sum += period;
@@ -207,26 +207,26 @@ ef_code ef_voice_quality(float *jitter, float *shimmer, float *loghnr, const flo
             }
             if (start < to_read0 - 1) last_period = start;
         }
-        w.pstart[np++] = start;
+        v->pstart[np++] = start;
 
         /* harmonic part: RMS of the average period (edges skipped) */
         double eh = 0.0;
         for (long i = 0; i < T0f && start + i < nT; i++) {
-            w.avg[i] += m[start + i];
-            w.avg[i] /= (double)np;
-            if (i > 2 && i < T0f - 2) eh += w.avg[i] * w.avg[i];
+            v->avg[i] += m[start + i];
+            v->avg[i] /= (double)np;
+            if (i > 2 && i < T0f - 2) eh += v->avg[i] * v->avg[i];
         }
         if (T0f - 4 > 0) eh /= (double)(T0f - 4);
         eh = sqrt(eh);
         /* noise part: RMS of each period minus the average period */
-        w.pstart[np] = pp > 0 ? start + pp : 0;
+        v->pstart[np] = pp > 0 ? start + pp : 0;
         double en = 0.0;
         long nen = 0;
         for (long i = 0; i < np; i++) {
-            long a = w.pstart[i], b = w.pstart[i + 1] < a + T0f ? w.pstart[i + 1] : a + T0f;
+            long a = v->pstart[i], b = v->pstart[i + 1] < a + T0f ? v->pstart[i + 1] : a + T0f;
             long k = 2;
             for (long j = a + 2; j < b - 2 && j < nT; j++) {
-                double d = m[j] - w.avg[k++];
+                double d = m[j] - v->avg[k++];
                 en += d * d;
                 nen++;
             }
@@ -244,31 +244,47 @@ ef_code ef_voice_quality(float *jitter, float *shimmer, float *loghnr, const flo
             lg = LOG_HNR_CEIL;
         }
         if (!(lg >= LOG_HNR_FLOOR)) lg = LOG_HNR_FLOOR;
-        loghnr[t] = lg;
+        hnr_out = lg;
 
         /* with no accepted period the previous frame's values are repeated */
         if (n_periods > 0.0 && n_local > 0.0) {
             last_jitter = (float)((jit_sum / n_local) / (period_sum / n_periods));
             if (last_jitter > 1.0f) last_jitter = 1.0f;
-            jitter[t] = last_jitter;
+            jit_out = last_jitter;
         } else if (n_periods == 0.0) {
-            jitter[t] = last_jitter;
+            jit_out = last_jitter;
         } else {
-            jitter[t] = 0.0f;
+            jit_out = 0.0f;
         }
         if (n_periods > 0.0) {
             last_shimmer = amp_sum > 0.0 ? (float)(amp_diff_sum / amp_sum) : 0.0f;
             if (last_shimmer > 1.0f) last_shimmer = 1.0f;
         }
-        shimmer[t] = last_shimmer;
+        shim_out = last_shimmer;
 
         last_mis = to_read0 - last_period;
         last_idx += last_period;
-    }
-    free(w.buf);
-    free(w.cc);
-    free(w.pre);
-    free(w.avg);
-    free(w.pstart);
+    
+    } while (0);
+    v->last_idx = last_idx;
+    v->last_mis = last_mis;
+    v->last_t0 = last_t0;
+    v->last_jitter = last_jitter;
+    v->last_shimmer = last_shimmer;
+    *jitter = jit_out;
+    *shimmer = shim_out;
+    *loghnr = hnr_out;
+    return rc;
+}
+
+ef_code ef_voice_quality(float *jitter, float *shimmer, float *loghnr, const float *x, int64_t n, int rate,
+                         int hop, int frame_len, const float *f0, int64_t T, ef_error *err)
+{
+    ef_vq_stream v;
+    ef_vq_stream_init(&v);
+    ef_code rc = EF_OK;
+    for (int64_t t = 0; t < T && !rc; t++)
+        rc = ef_vq_stream_frame(&v, x, 0, n, rate, hop, frame_len, t, f0[t], &jitter[t], &shimmer[t], &loghnr[t], err);
+    ef_vq_stream_free(&v);
     return rc;
 }

@@ -25,7 +25,8 @@
  *                cycles (Boersma's autocorrelation HNR), in [-100, 100] dB.
  * Unvoiced frames give 0, 0, -100 like the default method. Memory: the marks of one
  * voiced run and the window buffers (grown geometrically, reused across runs); nothing
- * is allocated per frame. No shared state: thread-safe and reentrant. */
+ * is allocated per frame. One call per run (ef_vq_cycles_run): the block-wise pipeline keeps
+ * the open run's samples until the run ends. No shared state: thread-safe and reentrant. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -46,10 +47,11 @@ typedef struct {
 } vq_mark;
 
 typedef struct {
-    const float *x;
+    const float *x;  /* x[i] is sample xbase + i */
+    int64_t xbase;
     int64_t lo, hi;  /* samples the correlation windows may use: the run's frames' windows */
     double vlo, vhi; /* cycle marks lie in [vlo, vhi): the run's frame centres +- VOICED_MARGIN hops */
-    const float *f0; /* Viterbi F0 of the frames */
+    const float *f0; /* Viterbi F0 of the run's frames, f0[t - ta] */
     int64_t ta, tb;  /* the run's frames [ta, tb] */
     int rate, hop, frame_len;
 } vq_run;
@@ -72,6 +74,9 @@ static int push_mark(mark_list *l, double pos, float amp, float r_next, int seg)
     return 1;
 }
 
+/* sample i of the signal (the run's samples are in the window) */
+static inline const float *at(const vq_run *u, int64_t i) { return u->x + (i - u->xbase); }
+
 /* local period (samples) at position pos: the F0 of the run's frame whose window centre is
  * nearest */
 static double period_at(const vq_run *u, double pos)
@@ -80,7 +85,7 @@ static double period_at(const vq_run *u, double pos)
     int64_t t = (int64_t)lround(tf);
     if (t < u->ta) t = u->ta;
     if (t > u->tb) t = u->tb;
-    return u->rate / (double)u->f0[t];
+    return u->rate / (double)u->f0[t - u->ta];
 }
 
 static long half_window(double P)
@@ -98,7 +103,7 @@ static float amplitude(const vq_run *u, long c, long h)
     float mx = 0.0f, mn = 0.0f;
     int any = 0;
     for (long i = a; i <= b; i++) {
-        float v = u->x[i];
+        float v = *at(u, i);
         if (!isfinite(v)) continue;
         if (!any || v > mx) mx = v;
         if (!any || v < mn) mn = v;
@@ -116,7 +121,7 @@ static long extremum(const vq_run *u, long a, long b, int s)
     long best = -1;
     float bv = 0.0f;
     for (long i = a; i <= b; i++) {
-        float v = (float)s * u->x[i];
+        float v = (float)s * *at(u, i);
         if (isfinite(v) && (best < 0 || v > bv)) {
             best = i;
             bv = v;
@@ -188,7 +193,7 @@ static double corr_frac(const vq_run *u, vq_win *v, long a, long w, double sw, d
     }
     double sy = 0.0, syy = 0.0, sxy = 0.0;
     for (long i = 0; i < w; i++) {
-        const float *xb = u->x + b0 + i - SINC_HALF + 1;
+        const float *xb = at(u, b0 + i - SINC_HALF + 1);
         double y = 0.0;
         for (int k = 0; k < 2 * SINC_HALF; k++) y += tap[k] * xb[k];
         const double wy = v->w[i] * y;
@@ -221,7 +226,7 @@ static int step(const vq_run *u, vq_win *v, double m, int dir, double *m_next, d
     if (!win_prepare(v, h)) return -1;
     const double *wt = v->w;
     double *wx = v->wx;
-    const float *ref = u->x + (c - h);
+    const float *ref = at(u, c - h);
     double sw = 0.0, sx = 0.0, sxx = 0.0;
     for (long i = 0; i < w; i++) {
         wx[i] = wt[i] * ref[i];
@@ -285,7 +290,7 @@ static int mark_run(const vq_run *u, vq_win *v, mark_list *l)
     /* dominant polarity over the run */
     float mx = 0.0f, mn = 0.0f;
     for (int64_t i = u->lo; i < u->hi; i++) {
-        const float xi = u->x[i];
+        const float xi = *at(u, i);
         if (!isfinite(xi)) continue;
         if (xi > mx) mx = xi;
         if (xi < mn) mn = xi;
@@ -397,48 +402,52 @@ static void frame_measures(const vq_mark *mk, long j0, long j1, double pmin, dou
     *hnr = lg;
 }
 
-ef_code ef_voice_quality_cycles(float *jitter, float *shimmer, float *loghnr, const float *x, int64_t n, int rate,
-                                int hop, int frame_len, const float *f0, int64_t T, double f0_min, double f0_max,
-                                ef_error *err)
+struct ef_vq_cycles {
+    mark_list l;
+    vq_win v;
+};
+
+ef_code ef_vq_cycles_create(ef_vq_cycles **out, ef_error *err)
 {
-    mark_list l = {0};
-    vq_win v = {0};
-    ef_code rc = EF_OK;
+    *out = calloc(1, sizeof(**out));
+    return *out ? EF_OK : ef_fail(err, EF_ERR_NOMEM, "pitch: out of memory (cycle marks)");
+}
+
+void ef_vq_cycles_free(ef_vq_cycles *c)
+{
+    if (!c) return;
+    free(c->l.m);
+    free(c->v.w);
+    free(c->v.wx);
+    free(c);
+}
+
+bool ef_vq_cycles_voiced(float f0, int rate) { return f0 > 0.0f && isfinite(f0) && rate / (double)f0 >= 4.0; }
+
+ef_code ef_vq_cycles_run(ef_vq_cycles *c, float *jitter, float *shimmer, float *loghnr, const float *x, int64_t base,
+                         int64_t n, int rate, int hop, int frame_len, const float *f0, int64_t ta, int64_t tb,
+                         double f0_min, double f0_max, ef_error *err)
+{
     /* periods outside the search range (with the lag margin) are not cycles of this voice */
     const double pmin = (1.0 - LAG_REL) * rate / f0_max, pmax = (1.0 + LAG_REL) * rate / f0_min;
-    int64_t t = 0;
-    while (t < T) {
-        if (!(f0[t] > 0.0f && isfinite(f0[t]) && rate / (double)f0[t] >= 4.0)) {
-            jitter[t] = shimmer[t] = 0.0f;
-            loghnr[t] = LOG_HNR_FLOOR;
-            t++;
-            continue;
-        }
-        vq_run u = {.x = x, .f0 = f0, .ta = t, .rate = rate, .hop = hop, .frame_len = frame_len};
-        while (t < T && f0[t] > 0.0f && isfinite(f0[t]) && rate / (double)f0[t] >= 4.0) t++;
-        u.tb = t - 1;
-        u.lo = u.ta * hop;
-        u.hi = u.tb * hop + frame_len;
-        if (u.hi > n) u.hi = n;
-        if (u.lo > u.hi) u.lo = u.hi;
-        u.vlo = (double)u.ta * hop + 0.5 * frame_len - VOICED_MARGIN * hop;
-        u.vhi = (double)u.tb * hop + 0.5 * frame_len + VOICED_MARGIN * hop;
-        if (!mark_run(&u, &v, &l)) {
-            rc = ef_fail(err, EF_ERR_NOMEM, "pitch: out of memory (cycle marks)");
-            break;
-        }
-        /* frames of the run: marks inside [k hop, k hop + frame_len), two moving pointers */
-        long j0 = 0, j1 = 0;
-        for (int64_t k = u.ta; k <= u.tb; k++) {
-            const double w0 = (double)(k * hop), w1 = w0 + frame_len;
-            while (j0 < l.n && l.m[j0].pos < w0) j0++;
-            if (j1 < j0) j1 = j0;
-            while (j1 < l.n && l.m[j1].pos < w1) j1++;
-            frame_measures(l.m, j0, j1, pmin, pmax, &jitter[k], &shimmer[k], &loghnr[k]);
-        }
+    vq_run u = {.x = x, .xbase = base, .f0 = f0, .ta = ta, .tb = tb, .rate = rate, .hop = hop, .frame_len = frame_len};
+    u.lo = u.ta * hop;
+    u.hi = u.tb * hop + frame_len;
+    if (u.hi > n) u.hi = n;
+    if (u.lo > u.hi) u.lo = u.hi;
+    EF_ASSERT(u.lo >= base || u.lo == u.hi);
+    u.vlo = (double)u.ta * hop + 0.5 * frame_len - VOICED_MARGIN * hop;
+    u.vhi = (double)u.tb * hop + 0.5 * frame_len + VOICED_MARGIN * hop;
+    mark_list *l = &c->l;
+    if (!mark_run(&u, &c->v, l)) return ef_fail(err, EF_ERR_NOMEM, "pitch: out of memory (cycle marks)");
+    /* frames of the run: marks inside [k hop, k hop + frame_len), two moving pointers */
+    long j0 = 0, j1 = 0;
+    for (int64_t k = u.ta; k <= u.tb; k++) {
+        const double w0 = (double)(k * hop), w1 = w0 + frame_len;
+        while (j0 < l->n && l->m[j0].pos < w0) j0++;
+        if (j1 < j0) j1 = j0;
+        while (j1 < l->n && l->m[j1].pos < w1) j1++;
+        frame_measures(l->m, j0, j1, pmin, pmax, &jitter[k - ta], &shimmer[k - ta], &loghnr[k - ta]);
     }
-    free(l.m);
-    free(v.w);
-    free(v.wx);
-    return rc;
+    return EF_OK;
 }

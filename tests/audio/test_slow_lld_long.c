@@ -2,12 +2,11 @@
  * alternating with near-silence) written as a 16 kHz WAV and run through ef_lld_file:
  * checks the row count, finite output, that voiced stretches are louder than silences,
  * and that peak memory (getrusage ru_maxrss) stays below
- *     RSS before extraction + samples (float) + pitch columns (4 T floats) + 8 MiB,
- * i.e. decoding and the pipeline hold nothing proportional to the file beyond those: the
- * (T, 36) output is written over the samples (ef_lld_file) and the pitch stage streams its
- * SHS candidates through the Viterbi (no per-frame candidate array). Measured: 231.4 MiB
- * for the hour (start 3.9 + samples 219.7 + pitch columns 5.5 + ~2.3); before the
- * streaming Viterbi it was 259 MiB, which this bound (237 MiB) rejects.
+ *     RSS before extraction + the (T, 36) output + 8 MiB,
+ * i.e. decoding and the pipeline hold nothing proportional to the file but the output:
+ * ef_lld_file streams the decoder through the block-wise pipeline (lld.c). Before the
+ * block-wise pipeline the hour cost 231.4 MiB (start 3.9 + samples 219.7 + pitch columns
+ * 5.5 + ~2.3), which this bound (~94 MiB) rejects.
  * Slow (label "slow"): runs only with EMOFUSE_SLOW_TESTS=1. EMOFUSE_LLD_LONG_SECONDS
  * overrides the duration (default 3600). */
 #include <math.h>
@@ -112,17 +111,16 @@ int main(void)
     getrusage(RUSAGE_SELF, &ru);
     const double peak_mib = ru.ru_maxrss / 1024.0; /* Linux: KiB */
     /* what the process held before extracting (libraries, the test's own buffers) +
-     * samples + pitch columns + 8 MiB. Under AddressSanitizer (its own allocator: realloc
+     * the (T, 36) output + 8 MiB. Under AddressSanitizer (its own allocator: realloc
      * always moves, freed blocks stay in quarantine, redzones) only gross growth is
-     * checked: twice samples + (T, 36) output + pitch columns, + 16 MiB. */
+     * checked: twice the output + 16 MiB. */
     const double base_mib = ru0.ru_maxrss / 1024.0;
-    const double out_mib = SANITIZED ? (double)T * EF_LLD_DIMS * 4 / 1048576.0 : 0.0;
-    const double data_mib = ((double)n * 4 + (double)T * 16) / 1048576.0 + out_mib;
+    const double data_mib = (double)T * EF_LLD_DIMS * 4 / 1048576.0;
     const double limit_mib = SANITIZED ? base_mib + 2.0 * data_mib + 16.0 : base_mib + data_mib + 8.0;
     printf("%lld s of audio: %lld frames in %.2f s (%.0fx real time), peak RSS %.1f MiB (limit %.1f MiB: "
-           "start %.1f + samples %.1f + pitch columns %.1f%s)\n",
-           (long long)seconds, (long long)T, wall, seconds / wall, peak_mib, limit_mib, base_mib, n * 4 / 1048576.0,
-           T * 16 / 1048576.0, SANITIZED ? " + output, doubled + 16 (ASan)" : " + 8");
+           "start %.1f + output %.1f%s)\n",
+           (long long)seconds, (long long)T, wall, seconds / wall, peak_mib, limit_mib, base_mib, data_mib,
+           SANITIZED ? ", doubled + 16 (ASan)" : " + 8");
     CHECK_MSG(peak_mib < limit_mib, "peak RSS %.1f MiB exceeds %.1f MiB", peak_mib, limit_mib);
     free(x);
     return ef_test_exit();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks of `emofuse lld`: --help, the exact CSV header, row count and field
 # count on a generated 1 s WAV (16 kHz mono noise), errors (one "error: <file>: ..." line on
-# stderr, nothing on stdout, non-zero exit), usage errors (exit 2), and when ../shared is
+# stderr, nothing on stdout, non-zero exit), usage errors (exit 2), -o (atomic; the same bytes),
+# forced tiny blocks (EMOFUSE_LLD_BLOCK), and when ../shared is
 # present the row count on a RAVDESS file against the openSMILE reference.
 set -u
 BIN=${EMOFUSE_BIN:-build/emofuse}
@@ -66,6 +67,17 @@ check 'cmp -s "$T/o2.csv" "$T/o3.csv"' "-s and --frame-step differ"
 # --smooth 1 turns smoothing off: loudness (column 6) must differ from the default output
 "$BIN" lld -m 1 "$wav" > "$T/o4.csv"
 check '[ "$(cut -d";" -f6 "$T/o4.csv" | md5sum)" != "$(cut -d";" -f6 "$T/out.csv" | md5sum)" ]' "--smooth 1 changes nothing"
+
+# -o: the same bytes as stdout, in blocks of any size (EMOFUSE_LLD_BLOCK); a failing run
+# (truncated file) leaves neither OUT nor a temporary file behind
+"$BIN" lld "$wav" -o "$T/o.csv"; rc=$?
+check '[ $rc -eq 0 ] && cmp -s "$T/o.csv" "$T/out.csv"' "lld -o differs from stdout (exit $rc)"
+EMOFUSE_LLD_BLOCK=7 "$BIN" lld "$wav" > "$T/b7.csv"; rc=$?
+check '[ $rc -eq 0 ] && cmp -s "$T/b7.csv" "$T/out.csv"' "EMOFUSE_LLD_BLOCK=7 changes the CSV (exit $rc)"
+head -c 20000 "$wav" > "$T/trunc.wav"
+"$BIN" lld "$T/trunc.wav" -o "$T/t.csv" 2> "$T/t.err"; rc=$?
+check '[ $rc -eq 1 ] && [ $(wc -l < "$T/t.err") -eq 1 ] && grep -q "trunc.wav: truncated" "$T/t.err"' "truncated file: exit $rc, $(cat "$T/t.err")"
+check '[ -z "$(ls "$T" | grep "^t.csv")" ]' "a failed lld -o left $(ls "$T" | grep "^t.csv" | tr '\n' ' ')"
 
 # against the openSMILE reference row count when ../shared is present
 S=${EMOFUSE_SHARED:-}

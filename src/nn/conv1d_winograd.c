@@ -219,6 +219,23 @@ static int64_t thread_floats(int C, int OC)
     return ef_conv_round16(mx) + 2 * ef_conv_round16((int64_t)A * TMAX * mx);
 }
 
+/* The calling thread's part of that scratch, carved as thread_floats sizes it. The zero
+ * row is cleared here: rows outside a sequence (input or gradient rows) read it. */
+typedef struct {
+    float *zero, *a, *b;
+} thread_scratch;
+
+static thread_scratch scratch_of(float *scratch, int64_t per_thread, int thread, int C, int OC)
+{
+    int64_t mx = C > OC ? C : OC;
+    thread_scratch s;
+    s.zero = scratch + thread * per_thread;
+    s.a = s.zero + ef_conv_round16(mx);
+    s.b = s.a + ef_conv_round16((int64_t)A * TMAX * mx);
+    memset(s.zero, 0, (size_t)mx * sizeof(float));
+    return s;
+}
+
 static int64_t plane_floats(int C, int OC)
 {
     return ef_conv_round16((int64_t)A * C * OC);
@@ -276,10 +293,8 @@ static void corr_chunk(void *vctx, int64_t item, int thread)
     tile tl[TILES_MAX];
     EF_ASSERT(r1 - r0 <= TILES_MAX);
     int nt_all = chunk_tiles(tl, j->offsets, j->B, r0, r1, m);
-    float *zero = j->scratch + thread * j->scratch_n;
-    int64_t mx = Ci > Co ? Ci : Co;
-    float *U = zero + ef_conv_round16(mx), *M = U + ef_conv_round16((int64_t)A * TMAX * mx);
-    memset(zero, 0, (size_t)Ci * sizeof(float));
+    const thread_scratch sc = scratch_of(j->scratch, j->scratch_n, thread, Ci, Co);
+    float *zero = sc.zero, *U = sc.a, *M = sc.b;
     int gsz = even_group(nt_all, TG);
     for (int g0 = 0; g0 < nt_all; g0 += gsz) {
         int nt = nt_all - g0 < gsz ? nt_all - g0 : gsz;
@@ -415,10 +430,8 @@ static void wgrad_chunk(void *vctx, int64_t item, int thread)
     tile tl[TILES_MAX];
     EF_ASSERT(r1 - r0 <= TILES_MAX);
     int nt_all = chunk_tiles(tl, j->offsets, j->B, r0, r1, m);
-    float *zero = j->scratch + thread * j->scratch_n;
-    int64_t mx = C > OC ? C : OC;
-    float *X = zero + ef_conv_round16(mx), *D = X + ef_conv_round16((int64_t)A * TMAX * mx);
-    memset(zero, 0, (size_t)mx * sizeof(float));
+    const thread_scratch sc = scratch_of(j->scratch, j->scratch_n, thread, C, OC);
+    float *zero = sc.zero, *X = sc.a, *D = sc.b;
     float *part = j->pdw + item * plane_floats(C, OC);
     if (nt_all == 0) memset(part, 0, (size_t)A * C * OC * sizeof(float));
     int gsz = even_group(nt_all, TGW);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emofuse/hash.h"
 #include "emofuse/safetensors.h"
 
 struct ef_store {
@@ -135,10 +136,7 @@ void ef_norm_apply(float *rows, int64_t T, int D, const float *mean, const float
 
 void ef_hash_hex(const char *s, char out[17])
 {
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a 64 offset basis */
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
-    }
+    /* without the terminator (unlike ef_fnv1a64_str): stored fingerprints were made so */
+    uint64_t h = ef_fnv1a64(EF_FNV1A64_INIT, s, strlen(s));
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }

@@ -126,6 +126,12 @@ ef_code ef_vq_stream_frame(ef_vq_stream *v, const float *x, int64_t base, int64_
 /* First sample the next frame may read. */
 int64_t ef_vq_stream_keep_from(const ef_vq_stream *v);
 
+/* The period search's normalised cross-correlation of adjacent segments x[0..L) and
+ * x[L..2L), cc[L - lmin] for L in [lmin, lmax]; P and Q are scratch of 2 lmax + 1
+ * doubles each. simd = false forces the scalar code, for the test that both paths are
+ * bit-identical (voice_quality.c). */
+void ef_vq_adjacent_xcorr(double *cc, const float *x, long lmin, long lmax, double *P, double *Q, bool simd);
+
 /* Whole-array form: outputs (T) for f0 (T), x (n) from sample 0. */
 ef_code ef_voice_quality(float *jitter, float *shimmer, float *loghnr, const float *x, int64_t n, int rate,
                          int hop, int frame_len, const float *f0, int64_t T, ef_error *err);

@@ -16,6 +16,10 @@
 
 #include "audio/pitch.h"
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #define SEARCH_RANGE_REL 0.25
 #define MIN_NUM_PERIODS 2
 #define MIN_CC 0.5
@@ -37,22 +41,84 @@ static double dot(const float *x, const float *y, long n)
     return (a0 + a1) + (a2 + a3);
 }
 
+/* The correlation of lag L from its dot product and the prefix sums (see below). */
+static double lag_cc(double sxy_raw, long L, const double *P, const double *Q)
+{
+    double mx = P[L] / L, my = (P[2 * L] - P[L]) / L;
+    double sxx = Q[L] - L * mx * mx, syy = (Q[2 * L] - Q[L]) - L * my * my;
+    double sxy = sxy_raw - L * mx * my;
+    return (sxx > 0.0 && syy > 0.0) ? sxy / (sqrt(sxx) * sqrt(syy)) : 0.0;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+/* cc of the four lags L..L+3 at once, one lag per AVX2 lane: the per-lag loop was a
+ * third of the voice-quality time, bound by the latency of dot()'s accumulators. Each
+ * lane keeps dot()'s four accumulators (element i goes to accumulator i mod 4, the
+ * tail past the last full group of four to the first) and lag_cc's operations in their
+ * order, with explicit multiplies and adds (no FMA), so every cc is bit-identical to
+ * the scalar code. Elements below 4 floor(L / 4) are in a full group for all four
+ * lags; each lag finishes its own remainder in scalar code. */
+__attribute__((target("avx2"))) static void lag_cc4_avx2(double *cc, const float *x, long L, const double *P,
+                                                         const double *Q)
+{
+    __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
+    const long common = L & ~3L;
+    for (long i = 0; i < common; i += 4) {
+        for (int c = 0; c < 4; c++) {
+            __m256d a = _mm256_set1_pd((double)x[i + c]);
+            __m256d b = _mm256_cvtps_pd(_mm_loadu_ps(x + i + c + L)); /* x[i+c+L+l], lane l */
+            acc[c] = _mm256_add_pd(acc[c], _mm256_mul_pd(a, b));
+        }
+    }
+    double a[4][4], dots[4];
+    for (int c = 0; c < 4; c++) _mm256_storeu_pd(a[c], acc[c]);
+    for (int l = 0; l < 4; l++) {
+        const long n = L + l;
+        const float *y = x + n;
+        double a0 = a[0][l], a1 = a[1][l], a2 = a[2][l], a3 = a[3][l];
+        long i = common;
+        for (; i + 4 <= n; i += 4) {
+            a0 += (double)x[i] * y[i];
+            a1 += (double)x[i + 1] * y[i + 1];
+            a2 += (double)x[i + 2] * y[i + 2];
+            a3 += (double)x[i + 3] * y[i + 3];
+        }
+        for (; i < n; i++) a0 += (double)x[i] * y[i];
+        dots[l] = (a0 + a1) + (a2 + a3);
+    }
+    const __m256d Ld = _mm256_set_pd((double)(L + 3), (double)(L + 2), (double)(L + 1), (double)L);
+    const __m256d PL = _mm256_loadu_pd(P + L), QL = _mm256_loadu_pd(Q + L);
+    const __m256d P2 = _mm256_set_pd(P[2 * L + 6], P[2 * L + 4], P[2 * L + 2], P[2 * L]);
+    const __m256d Q2 = _mm256_set_pd(Q[2 * L + 6], Q[2 * L + 4], Q[2 * L + 2], Q[2 * L]);
+    __m256d mx = _mm256_div_pd(PL, Ld), my = _mm256_div_pd(_mm256_sub_pd(P2, PL), Ld);
+    __m256d sxx = _mm256_sub_pd(QL, _mm256_mul_pd(_mm256_mul_pd(Ld, mx), mx));
+    __m256d syy = _mm256_sub_pd(_mm256_sub_pd(Q2, QL), _mm256_mul_pd(_mm256_mul_pd(Ld, my), my));
+    __m256d sxy = _mm256_sub_pd(_mm256_loadu_pd(dots), _mm256_mul_pd(_mm256_mul_pd(Ld, mx), my));
+    __m256d r = _mm256_div_pd(sxy, _mm256_mul_pd(_mm256_sqrt_pd(sxx), _mm256_sqrt_pd(syy)));
+    const __m256d zero = _mm256_setzero_pd();
+    __m256d ok = _mm256_and_pd(_mm256_cmp_pd(sxx, zero, _CMP_GT_OQ), _mm256_cmp_pd(syy, zero, _CMP_GT_OQ));
+    _mm256_storeu_pd(cc, _mm256_and_pd(r, ok)); /* +0.0 where a segment is constant */
+}
+#endif
+
 /* Pearson correlation of the adjacent segments x[0..L) and x[L..2L) for every
  * L in [lmin, lmax] (cc[L - lmin]); 0 when a segment is constant. P and Q are prefix
  * sums of x and x^2 over 2 * lmax + 1 samples, so each lag costs one dot product. */
-static void adjacent_xcorr(double *cc, const float *x, long lmin, long lmax, double *P, double *Q)
+void ef_vq_adjacent_xcorr(double *cc, const float *x, long lmin, long lmax, double *P, double *Q, bool simd)
 {
     P[0] = Q[0] = 0.0;
     for (long i = 0; i < 2 * lmax; i++) {
         P[i + 1] = P[i] + x[i];
         Q[i + 1] = Q[i] + (double)x[i] * x[i];
     }
-    for (long L = lmin; L <= lmax; L++) {
-        double mx = P[L] / L, my = (P[2 * L] - P[L]) / L;
-        double sxx = Q[L] - L * mx * mx, syy = (Q[2 * L] - Q[L]) - L * my * my;
-        double sxy = dot(x, x + L, L) - L * mx * my;
-        cc[L - lmin] = (sxx > 0.0 && syy > 0.0) ? sxy / (sqrt(sxx) * sqrt(syy)) : 0.0;
-    }
+    long L = lmin;
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (simd && __builtin_cpu_supports("avx2"))
+        for (; L + 3 <= lmax; L += 4) lag_cc4_avx2(cc + (L - lmin), x, L, P, Q);
+#else
+    (void)simd;
+#endif
+    for (; L <= lmax; L++) cc[L - lmin] = lag_cc(dot(x, x + L, L), L, P, Q);
 }
 
 /* Peak-to-peak amplitude of one period, ignoring its first and last sample. */
@@ -170,7 +236,7 @@ ef_code ef_vq_stream_frame(ef_vq_stream *v, const float *x, int64_t base, int64_
         long start = 0, last_period = 0, pp = 0;
         long np = 0;
         while (start < nT - 2 * T0maxF - 1) {
-            adjacent_xcorr(v->cc, m + start, T0minF, T0maxF, v->pre, v->pre + 2 * T0maxF + 1);
+            ef_vq_adjacent_xcorr(v->cc, m + start, T0minF, T0maxF, v->pre, v->pre + 2 * T0maxF + 1, true);
             long maxI = -1;
             double best = 0.0;
             for (long i = 1; i < T0maxF - T0minF - 1; i++) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "emofuse/parallel.h"
 #include "emofuse/progress.h"
 
 static const cli_command commands[] = {
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
         printf("emofuse %s\n", EMOFUSE_VERSION);
         return finish(0);
     }
+    ef_blas_park_threads(); /* short commands must not pay for OpenBLAS's spinning pool */
     ef_interrupt_install();
     return finish(cli_dispatch("", commands, sizeof commands / sizeof commands[0], usage, argc, argv));
 }

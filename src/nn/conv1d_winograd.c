@@ -319,8 +319,17 @@ static void corr_chunk(void *vctx, int64_t item, int thread)
     }
 }
 
-/* Transformed kernels, one point per item: forward wt[xi][c][o] = s_xi sum_k V_r[xi][k]
- * w[o][c][k]; input gradient (flip) wt[xi][o][c] = s_xi sum_k V_r[xi][k] w[o][c][K-1-k]. */
+/* Transformed kernels: forward wt[xi][c][o] = s_xi sum_k V_r[xi][k] w[o][c][k]; input
+ * gradient (flip) wt[xi][o][c] = s_xi sum_k V_r[xi][k] w[o][c][K-1-k]. One item per
+ * block of TKO destination rows (c forward, o flipped). A row's weights are first
+ * gathered tap-major into a small tile, so that every point xi is then a run of
+ * contiguous multiply-adds and stores over the row's columns (on the text branch's
+ * short batches, the scalar one-point-per-item loop with its strided stores was 9% of an
+ * epoch). Each element keeps the scalar order (0.0, then + g[k] w[tap k] for k = 0..K-1,
+ * in double, rounded once to float), so the transformed kernels are bit-identical. */
+#define TKO 8  /* destination rows per item */
+#define TKQ 64 /* columns per tile */
+
 typedef struct {
     float *wt;
     const float *w;
@@ -328,23 +337,45 @@ typedef struct {
     double s[A];
 } wt_job;
 
-static void transform_kernel(void *vctx, int64_t xi, int thread)
+/* built per instruction set and picked at load time (GCC's target_clones): the same
+ * element-wise operations in every build, so the same bits */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void transform_kernel(void *vctx, int64_t item, int thread)
 {
     (void)thread;
     const wt_job *j = vctx;
-    int C = j->C, OC = j->OC, K = j->K;
-    double g[8];
-    for (int k = 0; k < K; k++) g[k] = j->s[xi] * vand((int)xi, k, K);
-    float *dst = j->wt + xi * (int64_t)C * OC;
-    for (int o = 0; o < OC; o++)
-        for (int c = 0; c < C; c++) {
-            const float *wk = j->w + ((int64_t)o * C + c) * K;
-            double acc = 0.0;
-            for (int k = 0; k < K; k++) acc += g[k] * (double)wk[j->flip ? K - 1 - k : k];
-            if (j->flip) dst[(int64_t)o * C + c] = (float)acc;
-            else dst[(int64_t)c * OC + o] = (float)acc;
+    const int C = j->C, OC = j->OC, K = j->K;
+    const int64_t plane = (int64_t)C * OC;
+    double g[A][8]; /* g[xi][k] = s_xi V_r[xi][k] */
+    for (int xi = 0; xi < A; xi++)
+        for (int k = 0; k < K; k++) g[xi][k] = j->s[xi] * vand(xi, k, K);
+    const int rows = j->flip ? OC : C, cols = j->flip ? C : OC;
+    const int r0 = (int)item * TKO, r1 = r0 + TKO < rows ? r0 + TKO : rows;
+    float tw[8][TKQ];  /* tw[k][q]: the weight that g[.][k] multiplies, column q */
+    double acc[TKQ];
+    for (int r = r0; r < r1; r++)
+        for (int q0 = 0; q0 < cols; q0 += TKQ) {
+            const int qn = cols - q0 < TKQ ? cols - q0 : TKQ;
+            for (int q = 0; q < qn; q++) {
+                const int o = j->flip ? r : q0 + q, c = j->flip ? q0 + q : r;
+                const float *wk = j->w + ((int64_t)o * C + c) * K;
+                for (int k = 0; k < K; k++) tw[k][q] = wk[j->flip ? K - 1 - k : k];
+            }
+            float *dst = j->wt + (int64_t)r * cols + q0;
+            for (int xi = 0; xi < A; xi++) {
+                for (int q = 0; q < qn; q++) acc[q] = 0.0;
+                for (int k = 0; k < K; k++) {
+                    const double gk = g[xi][k];
+                    for (int q = 0; q < qn; q++) acc[q] += gk * (double)tw[k][q];
+                }
+                for (int q = 0; q < qn; q++) dst[xi * plane + q] = (float)acc[q];
+            }
         }
 }
+
+static int64_t transform_items(int rows) { return (rows + TKO - 1) / TKO; }
 
 static void run_corr(ef_pool *pool, corr_job *j, int64_t N)
 {
@@ -361,7 +392,7 @@ void ef_conv1d_winograd_forward(ef_pool *pool, float *out, float *work, const fl
     if (N <= 0) return;
     wt_job wj = {.wt = work, .w = w, .C = C, .OC = OC, .K = K, .flip = 0};
     row_scales(wj.s);
-    ef_pool_run(pool, A, transform_kernel, &wj);
+    ef_pool_run(pool, transform_items(C), transform_kernel, &wj);
     corr_job j = {.out = out, .inp = inp, .wt = work, .b = b, .offsets = offsets, .B = B, .Ci = C, .Co = OC,
                   .m = A + 1 - K, .lp = (K - 1) / 2, .lo = offsets[0], .hi = offsets[B], .add = 0,
                   .scratch = work + 2 * plane_floats(C, OC), .scratch_n = thread_floats(C, OC)};
@@ -467,6 +498,9 @@ typedef struct {
 
 #define RCB 128 /* channels per reduction block */
 
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 static void reduce_dw(void *vctx, int64_t o, int thread)
 {
     (void)thread;
@@ -485,13 +519,17 @@ static void reduce_dw(void *vctx, int64_t o, int thread)
                 for (int c = 0; c < cn; c++) a[c] += src[c];
             }
         }
-        for (int c = 0; c < cn; c++) {
-            float *dst = r->dw + ((int64_t)o * C + c0 + c) * K;
-            for (int k = 0; k < K; k++) {
-                double v = 0.0;
-                for (int xi = 0; xi < A; xi++) v += r->atw[k][xi] * (double)acc[xi][c];
-                dst[k] += (float)v;
+        /* the back transform tap by tap over contiguous channels (vectorised), each
+         * element in the scalar order (0.0, then + atw[k][xi] acc[xi][c] for xi = 0..A-1) */
+        for (int k = 0; k < K; k++) {
+            double v[RCB];
+            for (int c = 0; c < cn; c++) v[c] = 0.0;
+            for (int xi = 0; xi < A; xi++) {
+                const double a = r->atw[k][xi];
+                for (int c = 0; c < cn; c++) v[c] += a * (double)acc[xi][c];
             }
+            float *dst = r->dw + ((int64_t)o * C + c0) * K + k;
+            for (int c = 0; c < cn; c++) dst[(int64_t)c * K] += (float)v[c];
         }
     }
 }
@@ -533,7 +571,7 @@ void ef_conv1d_winograd_backward(ef_pool *pool, float *dinp, int set_dinp, float
     if (dinp) {
         wt_job wj = {.wt = wt, .w = w, .C = C, .OC = OC, .K = K, .flip = 1};
         memcpy(wj.s, s, sizeof s);
-        ef_pool_run(pool, A, transform_kernel, &wj);
+        ef_pool_run(pool, transform_items(OC), transform_kernel, &wj);
         corr_job j = {.out = dinp, .inp = dout, .wt = wt, .b = NULL, .offsets = offsets, .B = B, .Ci = OC, .Co = C,
                       .m = m, .lp = K - 1 - pl, .lo = offsets[0], .hi = offsets[B], .add = !set_dinp,
                       .scratch = scratch, .scratch_n = scratch_n};

@@ -121,34 +121,41 @@ static ef_code engine_frames(lld_engine *e, const float *w, int64_t base, int64_
 {
     const int hop = e->g.hop;
     while ((e->rank == RANK_NONE || e->rank == RANK_SPECTRAL) && e->nf * hop + e->need <= end) {
-        const int64_t t = e->nf;
-        if (t >= e->cap) { /* geometric growth; a large block grows by mremap, without a copy */
+        /* up to EF_SHS_LANES frames at once: the pitch stage interleaves their spline solves */
+        int m = 1;
+        while (m < EF_SHS_LANES && (e->nf + m) * hop + e->need <= end) m++;
+        if (e->nf + m > e->cap) { /* geometric growth; a large block grows by mremap, without a copy */
             const int64_t cap = e->cap + e->cap / 2 + 1024;
             float *x = realloc(e->x, sizeof(float) * (size_t)cap * EF_LLD_DIMS);
             if (!x) return ef_fail(err, EF_ERR_NOMEM, "lld: out of memory for %lld frames", (long long)cap);
             e->x = x;
             e->cap = cap;
         }
-        const float *fr = w + (t * hop - base);
+        const float *frs[EF_SHS_LANES];
+        for (int f = 0; f < m; f++) frs[f] = w + ((e->nf + f) * hop - base);
         ef_error perr = {0};
-        ef_code rc = ef_pitch_stream_push(e->pitch, fr, w, base, end, e->x, EF_LLD_DIMS, &perr);
+        int pushed = 0;
+        ef_code rc = ef_pitch_stream_push_n(e->pitch, m, frs, w, base, end, e->x, EF_LLD_DIMS, &pushed, &perr);
         if (rc == EF_ERR_NOMEM) {
             *err = perr;
             return rc;
+        }
+        for (int f = 0; f < pushed; f++) {
+            const int64_t t = e->nf;
+            float *row = e->x + t * EF_LLD_DIMS;
+            if (e->rank == RANK_NONE && !ef_spectral_frame(&e->sp, frs[f], &row[4], &row[5])) {
+                ef_error serr = {0};
+                ef_code src = ef_fail(&serr, EF_ERR_NUMERIC,
+                                      "lld: frame %lld: the spectrum overflows single precision (sample values far "
+                                      "outside [-1, 1]: rescale the audio)", (long long)t);
+                defer(e, RANK_SPECTRAL, src, &serr);
+            }
+            e->nf = t + 1;
         }
         if (rc) {
             defer(e, RANK_PITCH, rc, &perr);
             break;
         }
-        float *row = e->x + t * EF_LLD_DIMS;
-        if (e->rank == RANK_NONE && !ef_spectral_frame(&e->sp, fr, &row[4], &row[5])) {
-            ef_error serr = {0};
-            rc = ef_fail(&serr, EF_ERR_NUMERIC,
-                         "lld: frame %lld: the spectrum overflows single precision (sample values far outside "
-                         "[-1, 1]: rescale the audio)", (long long)t);
-            defer(e, RANK_SPECTRAL, rc, &serr);
-        }
-        e->nf = t + 1;
     }
     return EF_OK;
 }

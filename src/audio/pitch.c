@@ -157,18 +157,33 @@ static float gated_f0(const ef_viterbi *v, const float *rms_ring, int64_t k)
     return f;
 }
 
+ef_code ef_pitch_stream_push_n(ef_pitch_stream *s, int n, const float *const *frames, const float *x, int64_t base,
+                               int64_t end, float *rows, int stride, int *pushed, ef_error *err)
+{
+    const int64_t t0 = s->vit.pushed;
+    ef_shs_cands c[EF_SHS_LANES];
+    float rms[EF_SHS_LANES];
+    const int good = ef_shs_analyse_n(s->shs, n, frames, c, rms);
+    for (int f = 0; f < good; f++) {
+        /* each frame's RMS enters the ring just before the frame itself: the ring holds
+         * exactly the frames the Viterbi stage may still decide */
+        s->rms_ring[(t0 + f) % EF_VIT_RING] = rms[f];
+        const int64_t d = ef_viterbi_push(&s->vit, &c[f]);
+        for (; s->n_f0 < d; s->n_f0++) rows[s->n_f0 * stride] = gated_f0(&s->vit, s->rms_ring, s->n_f0);
+    }
+    *pushed = good;
+    ef_code rc = advance_vq(s, x, base, end, rows, stride, false, err);
+    if (rc || good == n) return rc;
+    return ef_fail(err, EF_ERR_NUMERIC,
+                   "pitch: frame %lld: the spectrum overflows single precision (sample values far outside "
+                   "[-1, 1]: rescale the audio)", (long long)(t0 + good));
+}
+
 ef_code ef_pitch_stream_push(ef_pitch_stream *s, const float *frame, const float *x, int64_t base, int64_t end,
                              float *rows, int stride, ef_error *err)
 {
-    const int64_t t = s->vit.pushed;
-    ef_shs_cands c;
-    if (!ef_shs_analyse(s->shs, frame, &c, &s->rms_ring[t % EF_VIT_RING]))
-        return ef_fail(err, EF_ERR_NUMERIC,
-                       "pitch: frame %lld: the spectrum overflows single precision (sample values far outside "
-                       "[-1, 1]: rescale the audio)", (long long)t);
-    const int64_t d = ef_viterbi_push(&s->vit, &c);
-    for (; s->n_f0 < d; s->n_f0++) rows[s->n_f0 * stride] = gated_f0(&s->vit, s->rms_ring, s->n_f0);
-    return advance_vq(s, x, base, end, rows, stride, false, err);
+    int pushed;
+    return ef_pitch_stream_push_n(s, 1, &frame, x, base, end, rows, stride, &pushed, err);
 }
 
 ef_code ef_pitch_stream_finish(ef_pitch_stream *s, const float *x, int64_t base, int64_t end, float *rows,

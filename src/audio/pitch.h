@@ -57,6 +57,12 @@ int ef_shs_frame_len(const ef_shs *s);
  * spectrum, SHS, candidates. *rms = RMS of the windowed frame (for the silence gate).
  * false (no candidates) when finite samples give a non-finite magnitude spectrum. */
 bool ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms);
+/* The same for n <= EF_SHS_LANES frames at once (their spline solves, chains of
+ * dependent operations, run interleaved); every frame's result is exactly what
+ * ef_shs_analyse gives it. Returns the number of leading frames analysed: n, or the index
+ * of the first frame whose spectrum overflows (the frames from it on are not analysed). */
+#define EF_SHS_LANES 4
+int ef_shs_analyse_n(ef_shs *s, int n, const float *const *frames, ef_shs_cands *outs, float *rms);
 
 /* ---- stage 2: Viterbi smoothing over candidates (pitch_viterbi.c) ---- */
 
@@ -168,6 +174,10 @@ void ef_pitch_stream_free(ef_pitch_stream *s);
 /* frame: the pushed frame's pitch_len samples (inside the window, or a padded copy) */
 ef_code ef_pitch_stream_push(ef_pitch_stream *s, const float *frame, const float *x, int64_t base, int64_t end,
                              float *rows, int stride, ef_error *err);
+/* n <= EF_SHS_LANES consecutive frames at once (faster: ef_shs_analyse_n), the same rows
+ * as n single pushes. *pushed = the frames taken (all but those from a failing one on). */
+ef_code ef_pitch_stream_push_n(ef_pitch_stream *s, int n, const float *const *frames, const float *x, int64_t base,
+                               int64_t end, float *rows, int stride, int *pushed, ef_error *err);
 ef_code ef_pitch_stream_finish(ef_pitch_stream *s, const float *x, int64_t base, int64_t end, float *rows,
                                int stride, ef_error *err);
 /* First sample a later call may read (<= the next frame's start). */

@@ -52,8 +52,9 @@ struct ef_shs {
     double *audw;     /* (nmag) auditory weighting */
     int shift[SHS_N_HARMONICS + 1]; /* octave-axis shift of harmonic h */
     float fmin_t, fstep_t;          /* axis origin and step (log2 Hz), as openSMILE keeps them */
-    /* per-frame work */
-    double *y, *y2, *u;  /* (nmag) */
+    /* per-frame work; the spline arrays once per lane (ef_shs_analyse_n) */
+    double *lanes;                       /* one block: y, y2, u of every lane */
+    double *y[EF_SHS_LANES], *y2[EF_SHS_LANES], *u[EF_SHS_LANES]; /* (nmag) each */
     float *spec;         /* (nmag) octave-scale spectrum */
     float *ss;           /* (nmag) SHS sum spectrum */
     int *posmax;         /* (nmag) peak positions for enhancement */
@@ -76,9 +77,7 @@ void ef_shs_free(ef_shs *s)
     free(s->cc);
     free(s->cd);
     free(s->audw);
-    free(s->y);
-    free(s->y2);
-    free(s->u);
+    free(s->lanes);
     free(s->spec);
     free(s->ss);
     free(s->posmax);
@@ -117,14 +116,12 @@ ef_code ef_shs_create(ef_shs **out, const ef_lld_params *p, ef_error *err)
     s->cc = malloc(sizeof(double) * m);
     s->cd = malloc(sizeof(double) * m);
     s->audw = malloc(sizeof(double) * m);
-    s->y = malloc(sizeof(double) * m);
-    s->y2 = malloc(sizeof(double) * m);
-    s->u = malloc(sizeof(double) * m);
+    s->lanes = malloc(sizeof(double) * m * 3 * EF_SHS_LANES);
     s->spec = malloc(sizeof(float) * m);
     s->ss = malloc(sizeof(float) * m);
     s->posmax = malloc(sizeof(int) * (m + 2));
     if (!s->fin || !s->fout || !s->win || !s->xt || !s->inv_h || !s->u_prev || !s->u_d ||
-        !s->y2c || !s->klo || !s->ca || !s->cb || !s->cc || !s->cd || !s->audw || !s->y || !s->y2 || !s->u ||
+        !s->y2c || !s->klo || !s->ca || !s->cb || !s->cc || !s->cd || !s->audw || !s->lanes ||
         !s->spec || !s->ss || !s->posmax) {
         ef_shs_free(s);
         return ef_fail(err, EF_ERR_NOMEM, "pitch: out of memory");
@@ -137,7 +134,12 @@ ef_code ef_shs_create(ef_shs **out, const ef_lld_params *p, ef_error *err)
         return rc;
     }
 
-    memset(s->fin, 0, sizeof(float) * (size_t)nfft); /* the padding stays zero (see ef_shs_analyse) */
+    for (int l = 0; l < EF_SHS_LANES; l++) {
+        s->y[l] = s->lanes + (3 * (size_t)l) * m;
+        s->y2[l] = s->y[l] + m;
+        s->u[l] = s->y2[l] + m;
+    }
+    memset(s->fin, 0, sizeof(float) * (size_t)nfft); /* the padding stays zero (see shs_front) */
 
     /* Gaussian window exp(-0.5 ((i - (N-1)/2) / (sigma (N-1)/2))^2) */
     double half = (n - 1) / 2.0;
@@ -222,15 +224,15 @@ static void spec_enhance(double *a, int n, int *posmax)
     }
 }
 
-/* [1 2 1]/4 smoothing; the sample before bin 0 counts as 0, the last bin is kept. */
-static void spec_smooth(double *a, int n)
+/* [1 2 1]/4 smoothing; the sample before bin 0 counts as 0, the last bin is kept. The
+ * input is copied to tmp first, so that the loop reads only unsmoothed values and
+ * vectorises (each bin still (prev + 2 a + next) / 4 in that order). */
+static void spec_smooth(double *restrict a, double *restrict tmp, int n)
 {
-    double prev = 0.0;
-    for (int i = 0; i < n - 1; i++) {
-        double ai = a[i];
-        a[i] = (prev + 2.0 * ai + a[i + 1]) * 0.25;
-        prev = ai;
-    }
+    if (n < 2) return;
+    memcpy(tmp, a, sizeof(double) * (size_t)n);
+    a[0] = (0.0 + 2.0 * tmp[0] + tmp[1]) * 0.25;
+    for (int i = 1; i < n - 1; i++) a[i] = (tmp[i - 1] + 2.0 * tmp[i] + tmp[i + 1]) * 0.25;
 }
 
 /* Vertex of the parabola through (x1,y1), (x2,y2), (x3,y3): returns its x, *y its value.
@@ -301,10 +303,14 @@ static void octave_spectrum(const ef_shs *s, const double *restrict y, const dou
     }
 }
 
-bool ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms)
+enum { SHS_OVERFLOW = -1, SHS_SILENT = 0, SHS_VOICE = 1 };
+
+/* Window, FFT magnitude, peak enhancement and smoothing of one frame into y (nmag;
+ * tmp: nmag doubles of scratch).
+ * SHS_SILENT: no candidates; SHS_OVERFLOW: finite samples, non-finite spectrum. */
+static int shs_front(ef_shs *s, double *y, double *tmp, const float *frame, float *rms)
 {
     const int n = s->n, nm = s->nmag;
-    memset(out, 0, sizeof(*out));
 
     /* window (+ energy of the windowed frame for the silence gate). The zero padding
      * around the frame was set once in ef_shs_create: an out-of-place r2c FFTW plan
@@ -331,10 +337,9 @@ bool ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms
         for (int k = 0; k < n; k++) e += (double)fin[k] * fin[k];
         *rms = (float)sqrt(e / n);
     }
-    if (!(e > 0.0)) return true; /* silence: no candidates (also keeps NaN input out) */
+    if (!(e > 0.0)) return SHS_SILENT; /* no candidates (also keeps NaN input out) */
 
     fftwf_execute_dft_r2c(s->plan, s->fin, s->fout);
-    double *y = s->y;
     int i0 = 0;
 #if defined(__SSE2__)
     /* |X| four bins at a time: the same float multiply, add and correctly rounded square
@@ -370,21 +375,64 @@ bool ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms
         t3 += y[k0 + 3];
     }
     for (; k0 < nm; k0++) t0 += y[k0];
-    if (isfinite(e) && !isfinite((t0 + t1) + (t2 + t3))) return false;
+    if (isfinite(e) && !isfinite((t0 + t1) + (t2 + t3))) return SHS_OVERFLOW;
     spec_enhance(y, nm, s->posmax);
-    spec_smooth(y, nm);
+    spec_smooth(y, tmp, nm);
+    return SHS_VOICE;
+}
 
-    /* natural cubic spline through (xt[i], y[i]) */
-    double *u = s->u, *y2 = s->y2;
-    u[0] = 0.0;
+/* Natural cubic spline through (xt[i], y[l][i]) for the n frames of lanes[]: y2[l].
+ * Both sweeps are chains of dependent multiply-adds (a sixth of the pitch time for one
+ * frame); the frames' chains are independent, so they run interleaved, one step of
+ * each per iteration. Every frame's values are computed exactly as alone. */
+/* Both sweeps for n frames: forward u[i] -= u_prev[i] u[i-1], back y2[k] = y2c[k]
+ * y2[k+1] + u[k]; inlined with n constant, one carried value per frame. */
+static inline __attribute__((always_inline)) void spline_chains(const int n, const int nm, const double *u_prev,
+                                                                const double *y2c, double *const *u, double *const *y2)
+{
+    double c[EF_SHS_LANES];
+    for (int l = 0; l < n; l++) c[l] = 0.0; /* u[0] */
     for (int i = 1; i + 1 < nm; i++) {
-        double d = (y[i + 1] - y[i]) * s->inv_h[i] - (y[i] - y[i - 1]) * s->inv_h[i - 1];
-        u[i] = d * s->u_d[i] - s->u_prev[i] * u[i - 1]; /* one multiply-add on the chain */
+        const double p = u_prev[i];
+        for (int l = 0; l < n; l++) u[l][i] = c[l] = u[l][i] - p * c[l]; /* one multiply-add on the chain */
     }
-    y2[nm - 1] = 0.0;
-    for (int k = nm - 2; k >= 1; k--) y2[k] = s->y2c[k] * y2[k + 1] + u[k];
-    y2[0] = 0.0;
+    for (int l = 0; l < n; l++) y2[l][nm - 1] = c[l] = 0.0;
+    for (int k = nm - 2; k >= 1; k--) {
+        const double q = y2c[k];
+        for (int l = 0; l < n; l++) y2[l][k] = c[l] = q * c[l] + u[l][k];
+    }
+    for (int l = 0; l < n; l++) y2[l][0] = 0.0;
+}
 
+static void shs_spline(ef_shs *s, const int *lanes, int n)
+{
+    const int nm = s->nmag;
+    const double *inv_h = s->inv_h, *u_d = s->u_d, *u_prev = s->u_prev, *y2c = s->y2c;
+    const double *y[EF_SHS_LANES];
+    double *u[EF_SHS_LANES], *y2[EF_SHS_LANES];
+    for (int l = 0; l < n; l++) {
+        y[l] = s->y[lanes[l]];
+        u[l] = s->u[lanes[l]];
+        y2[l] = s->y2[lanes[l]];
+        /* the chain's independent part first: u[i] = d_i u_d[i], d the second difference */
+        u[l][0] = 0.0;
+        for (int i = 1; i + 1 < nm; i++)
+            u[l][i] = ((y[l][i + 1] - y[l][i]) * inv_h[i] - (y[l][i] - y[l][i - 1]) * inv_h[i - 1]) * u_d[i];
+    }
+    switch (n) { /* a constant lane count, so that the chains' carries stay in registers */
+    case 4: spline_chains(4, nm, u_prev, y2c, u, y2); break;
+    case 3: spline_chains(3, nm, u_prev, y2c, u, y2); break;
+    case 2: spline_chains(2, nm, u_prev, y2c, u, y2); break;
+    case 1: spline_chains(1, nm, u_prev, y2c, u, y2); break;
+    default: break;
+    }
+}
+
+/* Octave spectrum, subharmonic summation and candidates of one frame from its
+ * magnitudes y and their spline y2. */
+static void shs_back(ef_shs *s, const double *y, const double *y2, ef_shs_cands *out)
+{
+    const int nm = s->nmag;
     octave_spectrum(s, y, y2);
     const float *spec = s->spec;
 
@@ -480,5 +528,28 @@ bool ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms
         t = out->voicing[0], out->voicing[0] = out->voicing[best], out->voicing[best] = t;
         t = out->score[0], out->score[0] = out->score[best], out->score[best] = t;
     }
-    return true;
+}
+
+int ef_shs_analyse_n(ef_shs *s, int n, const float *const *frames, ef_shs_cands *outs, float *rms)
+{
+    EF_ASSERT(n >= 0 && n <= EF_SHS_LANES);
+    int voiced[EF_SHS_LANES] = {0}, nv = 0, good = n;
+    for (int f = 0; f < n; f++) {
+        memset(&outs[f], 0, sizeof(outs[f]));
+        const int r = shs_front(s, s->y[f], s->y2[f], frames[f], &rms[f]); /* y2 is free until the spline */
+        if (r == SHS_OVERFLOW) {
+            good = f;
+            break;
+        }
+        if (r == SHS_VOICE) voiced[nv++] = f;
+    }
+    while (nv > 0 && voiced[nv - 1] >= good) nv--;
+    shs_spline(s, voiced, nv);
+    for (int q = 0; q < nv; q++) shs_back(s, s->y[voiced[q]], s->y2[voiced[q]], &outs[voiced[q]]);
+    return good;
+}
+
+bool ef_shs_analyse(ef_shs *s, const float *frame, ef_shs_cands *out, float *rms)
+{
+    return ef_shs_analyse_n(s, 1, &frame, out, rms) == 1;
 }

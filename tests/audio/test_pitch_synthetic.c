@@ -592,9 +592,58 @@ static void test_vq_xcorr_simd_equals_scalar(void)
     free(x), free(a), free(b), free(pq);
 }
 
+/* The pitch stream fed four frames at a time (ef_pitch_stream_push_n, as the LLD
+ * pipeline does) against one at a time: the same rows, and when the spectrum overflows
+ * part-way (samples of 1e18 from sample `from` on, at several offsets inside a batch) the
+ * same error naming the same frame, with the same rows written before it. */
+static void test_stream_batches(void)
+{
+    const int64_t n = (int64_t)(0.8 * RATE);
+    float *x = malloc(sizeof(float) * (size_t)n);
+    const int64_t froms[] = {-1, 4000, 4160, 4320, 4480, 4640};
+    ef_lld_params p = ef_lld_default_params();
+    const int64_t T = ef_pitch_n_frames(&p, n);
+    float *ra = calloc((size_t)T * 4, sizeof(float)), *rb = calloc((size_t)T * 4, sizeof(float));
+    for (int fi = 0; fi < (int)(sizeof froms / sizeof froms[0]); fi++) {
+        double tj, ts;
+        synth(x, n, 180, 0.01, 0.02, 5, &tj, &ts);
+        if (froms[fi] >= 0)
+            for (int64_t i = froms[fi]; i < n; i++) x[i] *= 1e18f;
+        ef_error ea = {0}, eb = {0};
+        ef_code rca = EF_OK, rcb = EF_OK;
+        ef_pitch_stream *a = NULL, *b = NULL;
+        CHECK(ef_pitch_stream_create(&a, &p, &ea) == EF_OK && ef_pitch_stream_create(&b, &p, &eb) == EF_OK);
+        const int hop = 160;
+        for (int64_t t = 0; t < T && !rca; t++) rca = ef_pitch_stream_push(a, x + t * hop, x, 0, n, ra, 4, &ea);
+        int64_t t = 0;
+        while (t < T && !rcb) {
+            const float *fr[EF_SHS_LANES];
+            int m = 0, pushed = 0;
+            for (; m < EF_SHS_LANES && t + m < T; m++) fr[m] = x + (t + m) * hop;
+            rcb = ef_pitch_stream_push_n(b, m, fr, x, 0, n, rb, 4, &pushed, &eb);
+            CHECK(pushed == (rcb ? pushed : m));
+            t += pushed;
+        }
+        if (!rca) rca = ef_pitch_stream_finish(a, x, 0, n, ra, 4, &ea);
+        if (!rcb) rcb = ef_pitch_stream_finish(b, x, 0, n, rb, 4, &eb);
+        CHECK_MSG(rca == rcb && strcmp(ea.msg, eb.msg) == 0, "overflow from %lld: '%s' vs '%s'", (long long)froms[fi],
+                  ea.msg, eb.msg);
+        CHECK_MSG(memcmp(ra, rb, sizeof(float) * (size_t)T * 4) == 0, "overflow from %lld: rows differ",
+                  (long long)froms[fi]);
+        CHECK(froms[fi] < 0 ? rca == EF_OK : (rca == EF_ERR_NUMERIC && strstr(ea.msg, "overflows") != NULL));
+        if (fi > 0) printf("stream batches: overflow from sample %lld: %s\n", (long long)froms[fi], ea.msg);
+        ef_pitch_stream_free(a);
+        ef_pitch_stream_free(b);
+        memset(ra, 0, sizeof(float) * (size_t)T * 4);
+        memset(rb, 0, sizeof(float) * (size_t)T * 4);
+    }
+    free(ra), free(rb), free(x);
+}
+
 int main(void)
 {
     test_vq_xcorr_simd_equals_scalar();
+    test_stream_batches();
     test_f0();
     test_jitter_shimmer();
     test_silence();

@@ -72,4 +72,15 @@ int cli_dispatch(const char *group, const cli_command *table, size_t n, void (*u
 /* The table as "  name   summary" lines, for usage texts. */
 void cli_print_commands(FILE *out, const cli_command *table, size_t n);
 
+/* Progress of a byte-counted job on stderr (cli_byte_progress.c): "LABEL: 12.3 / 45.6 MB
+ * (27%)", redrawn in place on a terminal, otherwise one line per 5 s and the last one
+ * (done == total); total < 0 when unknown. _log prints a message line beside it. */
+typedef struct {
+    bool tty;
+    double last;
+} cli_byte_progress;
+void cli_byte_progress_init(cli_byte_progress *p);
+void cli_byte_progress_show(cli_byte_progress *p, const char *label, int64_t done, int64_t total);
+void cli_byte_progress_log(const cli_byte_progress *p, const char *msg);
+
 #endif

@@ -5,11 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "emofuse/fetch.h"
-#include "emofuse/progress.h"
 
 static void usage(FILE *out)
 {
@@ -35,31 +33,12 @@ static void usage(FILE *out)
             EF_FETCH_DEFAULT_ENDPOINT);
 }
 
-typedef struct {
-    int tty;
-    double last;
-} progress_ctx;
-
 static void on_progress(void *vctx, const char *file, int64_t done, int64_t total)
 {
-    progress_ctx *p = vctx;
-    double now = ef_now();
-    int final = total >= 0 && done == total;
-    if (!p->tty && !final && now - p->last < 5.0) return;
-    p->last = now;
-    if (total > 0)
-        fprintf(stderr, "%s%s: %.1f / %.1f MB (%.0f%%)%s", p->tty ? "\r" : "", file, done / 1e6, total / 1e6,
-                100.0 * (double)done / (double)total, p->tty ? (final ? "\n" : "   ") : "\n");
-    else
-        fprintf(stderr, "%s%s: %.1f MB%s", p->tty ? "\r" : "", file, done / 1e6, p->tty ? (final ? "\n" : "   ") : "\n");
-    fflush(stderr);
+    cli_byte_progress_show(vctx, file, done, total);
 }
 
-static void on_log(void *vctx, const char *msg)
-{
-    progress_ctx *p = vctx;
-    fprintf(stderr, "%s%s\n", p->tty ? "\n" : "", msg);
-}
+static void on_log(void *vctx, const char *msg) { cli_byte_progress_log(vctx, msg); }
 
 int cmd_models_fetch(int argc, char **argv)
 {
@@ -102,7 +81,8 @@ int cmd_models_fetch(int argc, char **argv)
         snprintf(dir_buf, sizeof dir_buf, "models/%s", slash ? slash + 1 : repo);
         dir = dir_buf;
     }
-    progress_ctx pc = {isatty(fileno(stderr)), ef_now()};
+    cli_byte_progress pc;
+    cli_byte_progress_init(&pc);
     o.progress = on_progress;
     o.log = on_log;
     o.ctx = &pc;

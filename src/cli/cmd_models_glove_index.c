@@ -4,11 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "emofuse/glove.h"
-#include "emofuse/progress.h"
 
 static void usage(FILE *out)
 {
@@ -21,20 +19,10 @@ static void usage(FILE *out)
             "it. Prints words, dimension and duplicates on stdout.\n");
 }
 
-typedef struct {
-    int tty;
-    double last;
-} progress_ctx;
-
 static void on_glove_progress(void *vctx, uint64_t done, uint64_t total)
 {
-    progress_ctx *p = vctx;
-    if (total)
-        fprintf(stderr, "%sglove text: %.0f / %.0f MB (%.0f%%)%s", p->tty ? "\r" : "", done / 1e6, total / 1e6,
-                100.0 * (double)done / (double)total, p->tty && done < total ? "   " : "\n");
-    else
-        fprintf(stderr, "%sglove text: %.0f MB%s", p->tty ? "\r" : "", done / 1e6, p->tty ? "   " : "\n");
-    fflush(stderr);
+    /* total 0: the size is unknown (a pipe or a gzip stream) */
+    cli_byte_progress_show(vctx, "glove text", (int64_t)done, total ? (int64_t)total : -1);
 }
 
 int cmd_models_glove_index(int argc, char **argv)
@@ -61,7 +49,8 @@ int cmd_models_glove_index(int argc, char **argv)
     }
     ef_error err = {0};
     ef_glove_build_stats st;
-    progress_ctx pc = {isatty(fileno(stderr)), ef_now()};
+    cli_byte_progress pc;
+    cli_byte_progress_init(&pc);
     ef_code rc = ef_glove_build(in_path, out_path, &st, on_glove_progress, &pc, &err);
     if (rc) return cli_fail(&err);
     printf("%s\twords %llu\tdim %d\tduplicates %llu\tlines %llu\n", out_path, (unsigned long long)st.words, st.dim,

@@ -30,6 +30,12 @@
 #define SHS_MIN_F 25.0  /* lowest frequency of the octave axis */
 #define GAUSS_SIGMA 0.4
 
+/* four doubles, one per lane (frame) of ef_shs_analyse_n; GCC vector extensions, so that
+ * the baseline build uses SSE2 pairs and the AVX2 clone one register */
+typedef double shs_v4d __attribute__((vector_size(4 * sizeof(double))));
+typedef float shs_v4f __attribute__((vector_size(4 * sizeof(float))));
+typedef int32_t shs_v4i __attribute__((vector_size(4 * sizeof(int32_t))));
+
 struct ef_shs {
     int n;       /* samples per frame (960) */
     int nfft;    /* FFT length, next power of two (1024) */
@@ -53,9 +59,10 @@ struct ef_shs {
     int shift[SHS_N_HARMONICS + 1]; /* octave-axis shift of harmonic h */
     float fmin_t, fstep_t;          /* axis origin and step (log2 Hz), as openSMILE keeps them */
     /* per-frame work; the spline arrays once per lane (ef_shs_analyse_n) */
-    double *lanes;                       /* one block: y, y2, u of every lane */
-    double *y[EF_SHS_LANES], *y2[EF_SHS_LANES], *u[EF_SHS_LANES]; /* (nmag) each */
-    float *spec;         /* (nmag) octave-scale spectrum */
+    double *lanes;                       /* one block: y, scratch, u of every lane */
+    double *y[EF_SHS_LANES], *tmp[EF_SHS_LANES], *u[EF_SHS_LANES]; /* (nmag) each */
+    float *spec;         /* (EF_SHS_LANES, nmag) octave-scale spectra, one per lane */
+    shs_v4d *yv, *y2v;   /* (nmag) y and y2 of the four lanes interleaved (octave_spectrum) */
     float *ss;           /* (nmag) SHS sum spectrum */
     int *posmax;         /* (nmag) peak positions for enhancement */
 };
@@ -79,6 +86,8 @@ void ef_shs_free(ef_shs *s)
     free(s->audw);
     free(s->lanes);
     free(s->spec);
+    free(s->yv);
+    free(s->y2v);
     free(s->ss);
     free(s->posmax);
     free(s);
@@ -117,12 +126,14 @@ ef_code ef_shs_create(ef_shs **out, const ef_lld_params *p, ef_error *err)
     s->cd = malloc(sizeof(double) * m);
     s->audw = malloc(sizeof(double) * m);
     s->lanes = malloc(sizeof(double) * m * 3 * EF_SHS_LANES);
-    s->spec = malloc(sizeof(float) * m);
+    s->spec = malloc(sizeof(float) * m * EF_SHS_LANES);
+    s->yv = aligned_alloc(sizeof(shs_v4d), sizeof(shs_v4d) * m);
+    s->y2v = aligned_alloc(sizeof(shs_v4d), sizeof(shs_v4d) * m);
     s->ss = malloc(sizeof(float) * m);
     s->posmax = malloc(sizeof(int) * (m + 2));
     if (!s->fin || !s->fout || !s->win || !s->xt || !s->inv_h || !s->u_prev || !s->u_d ||
         !s->y2c || !s->klo || !s->ca || !s->cb || !s->cc || !s->cd || !s->audw || !s->lanes ||
-        !s->spec || !s->ss || !s->posmax) {
+        !s->spec || !s->yv || !s->y2v || !s->ss || !s->posmax) {
         ef_shs_free(s);
         return ef_fail(err, EF_ERR_NOMEM, "pitch: out of memory");
     }
@@ -136,10 +147,13 @@ ef_code ef_shs_create(ef_shs **out, const ef_lld_params *p, ef_error *err)
 
     for (int l = 0; l < EF_SHS_LANES; l++) {
         s->y[l] = s->lanes + (3 * (size_t)l) * m;
-        s->y2[l] = s->y[l] + m;
-        s->u[l] = s->y2[l] + m;
+        s->tmp[l] = s->y[l] + m;
+        s->u[l] = s->tmp[l] + m;
     }
     memset(s->fin, 0, sizeof(float) * (size_t)nfft); /* the padding stays zero (see shs_front) */
+    /* lanes a batch leaves unused are computed but never stored: keep them finite */
+    memset(s->yv, 0, sizeof(shs_v4d) * m);
+    memset(s->y2v, 0, sizeof(shs_v4d) * m);
 
     /* Gaussian window exp(-0.5 ((i - (N-1)/2) / (sigma (N-1)/2))^2) */
     double half = (n - 1) / 2.0;
@@ -285,21 +299,34 @@ SHS_CLONES static void axpy_f(float *restrict y, const float *restrict x, float 
     for (; j < n; j++) y[j] += x[j] * a;
 }
 
-/* The spline evaluated at the octave-axis points, auditory-weighted, negatives to 0.
- * (AVX2 gathers made this loop slower on AMD Zen 4: 8.9% of `features audio` against
- * 6% scalar, so it stays scalar.) */
-static void octave_spectrum(const ef_shs *s, const double *restrict y, const double *restrict y2)
+/* The spline evaluated at the octave-axis points, auditory-weighted, negatives to 0, for
+ * the n lanes at once: each point reads its two knots' y and y2 as one vector of the
+ * four lanes (the lanes interleaved, so the indexed loads are contiguous; AVX2 gathers of
+ * one frame were slower than scalar on Zen 4). Per lane the scalar operations in their
+ * order: ((ca y[lo] + cb y[lo+1]) + cc y2[lo]) + cd y2[lo+1] in double, rounded to float,
+ * times the weight in double, rounded again; bit-identical to one frame at a time. */
+SHS_CLONES static void octave_spectrum(ef_shs *s, int n)
 {
     const int nm = s->nmag;
     const int *restrict klo = s->klo;
     const double *restrict ca = s->ca, *restrict cb = s->cb, *restrict cc = s->cc, *restrict cd = s->cd;
     const double *restrict audw = s->audw;
-    float *restrict spec = s->spec;
+    const shs_v4d *restrict Y = s->yv, *restrict Y2 = s->y2v;
     for (int k = 0; k < nm; k++) {
-        int lo = klo[k];
-        float v = (float)(ca[k] * y[lo] + cb[k] * y[lo + 1] + cc[k] * y2[lo] + cd[k] * y2[lo + 1]);
-        float w = (float)((double)v * audw[k]);
-        spec[k] = v > 0.0f ? w : 0.0f; /* select, not branch */
+        const int lo = klo[k];
+        shs_v4d v = ca[k] * Y[lo];
+        v = v + cb[k] * Y[lo + 1];
+        v = v + cc[k] * Y2[lo];
+        v = v + cd[k] * Y2[lo + 1];
+        const shs_v4f vf = __builtin_convertvector(v, shs_v4f);
+        const shs_v4f w = __builtin_convertvector(__builtin_convertvector(vf, shs_v4d) * audw[k], shs_v4f);
+        const shs_v4f zero = {0, 0, 0, 0};
+        shs_v4i bits;
+        memcpy(&bits, &w, sizeof bits);
+        bits &= (shs_v4i)(vf > zero); /* negatives and NaN to +0, a select, not a branch */
+        float out[4];
+        memcpy(out, &bits, sizeof out);
+        for (int l = 0; l < n; l++) s->spec[(size_t)l * nm + k] = out[l];
     }
 }
 
@@ -381,14 +408,11 @@ static int shs_front(ef_shs *s, double *y, double *tmp, const float *frame, floa
     return SHS_VOICE;
 }
 
-/* Natural cubic spline through (xt[i], y[l][i]) for the n frames of lanes[]: y2[l].
- * Both sweeps are chains of dependent multiply-adds (a sixth of the pitch time for one
- * frame); the frames' chains are independent, so they run interleaved, one step of
- * each per iteration. Every frame's values are computed exactly as alone. */
 /* Both sweeps for n frames: forward u[i] -= u_prev[i] u[i-1], back y2[k] = y2c[k]
- * y2[k+1] + u[k]; inlined with n constant, one carried value per frame. */
+ * y2[k+1] + u[k] into lane l of Y2 (four lanes interleaved); inlined with n constant,
+ * one carried value per frame. */
 static inline __attribute__((always_inline)) void spline_chains(const int n, const int nm, const double *u_prev,
-                                                                const double *y2c, double *const *u, double *const *y2)
+                                                                const double *y2c, double *const *u, double *Y2)
 {
     double c[EF_SHS_LANES];
     for (int l = 0; l < n; l++) c[l] = 0.0; /* u[0] */
@@ -396,45 +420,47 @@ static inline __attribute__((always_inline)) void spline_chains(const int n, con
         const double p = u_prev[i];
         for (int l = 0; l < n; l++) u[l][i] = c[l] = u[l][i] - p * c[l]; /* one multiply-add on the chain */
     }
-    for (int l = 0; l < n; l++) y2[l][nm - 1] = c[l] = 0.0;
+    for (int l = 0; l < n; l++) Y2[(size_t)(nm - 1) * 4 + l] = c[l] = 0.0;
     for (int k = nm - 2; k >= 1; k--) {
         const double q = y2c[k];
-        for (int l = 0; l < n; l++) y2[l][k] = c[l] = q * c[l] + u[l][k];
+        for (int l = 0; l < n; l++) Y2[(size_t)k * 4 + l] = c[l] = q * c[l] + u[l][k];
     }
-    for (int l = 0; l < n; l++) y2[l][0] = 0.0;
+    for (int l = 0; l < n; l++) Y2[l] = 0.0;
 }
 
+/* Natural cubic spline through (xt[i], y[l][i]) for the n frames of lanes[]: their y
+ * and y2 into lanes 0..n-1 of s->yv and s->y2v. Both sweeps are chains of dependent
+ * multiply-adds (a sixth of the pitch time for one frame); the frames' chains are
+ * independent, so they run interleaved, one step of each per iteration. Every frame's
+ * values are computed exactly as alone. */
 static void shs_spline(ef_shs *s, const int *lanes, int n)
 {
     const int nm = s->nmag;
     const double *inv_h = s->inv_h, *u_d = s->u_d, *u_prev = s->u_prev, *y2c = s->y2c;
-    const double *y[EF_SHS_LANES];
-    double *u[EF_SHS_LANES], *y2[EF_SHS_LANES];
+    double *Y = (double *)s->yv, *Y2 = (double *)s->y2v;
+    double *u[EF_SHS_LANES];
     for (int l = 0; l < n; l++) {
-        y[l] = s->y[lanes[l]];
+        const double *y = s->y[lanes[l]];
         u[l] = s->u[lanes[l]];
-        y2[l] = s->y2[lanes[l]];
         /* the chain's independent part first: u[i] = d_i u_d[i], d the second difference */
         u[l][0] = 0.0;
         for (int i = 1; i + 1 < nm; i++)
-            u[l][i] = ((y[l][i + 1] - y[l][i]) * inv_h[i] - (y[l][i] - y[l][i - 1]) * inv_h[i - 1]) * u_d[i];
+            u[l][i] = ((y[i + 1] - y[i]) * inv_h[i] - (y[i] - y[i - 1]) * inv_h[i - 1]) * u_d[i];
+        for (int i = 0; i < nm; i++) Y[(size_t)i * 4 + l] = y[i];
     }
     switch (n) { /* a constant lane count, so that the chains' carries stay in registers */
-    case 4: spline_chains(4, nm, u_prev, y2c, u, y2); break;
-    case 3: spline_chains(3, nm, u_prev, y2c, u, y2); break;
-    case 2: spline_chains(2, nm, u_prev, y2c, u, y2); break;
-    case 1: spline_chains(1, nm, u_prev, y2c, u, y2); break;
+    case 4: spline_chains(4, nm, u_prev, y2c, u, Y2); break;
+    case 3: spline_chains(3, nm, u_prev, y2c, u, Y2); break;
+    case 2: spline_chains(2, nm, u_prev, y2c, u, Y2); break;
+    case 1: spline_chains(1, nm, u_prev, y2c, u, Y2); break;
     default: break;
     }
 }
 
-/* Octave spectrum, subharmonic summation and candidates of one frame from its
- * magnitudes y and their spline y2. */
-static void shs_back(ef_shs *s, const double *y, const double *y2, ef_shs_cands *out)
+/* Subharmonic summation and candidates of one frame from its octave spectrum. */
+static void shs_back(ef_shs *s, const float *spec, ef_shs_cands *out)
 {
     const int nm = s->nmag;
-    octave_spectrum(s, y, y2);
-    const float *spec = s->spec;
 
     /* subharmonic summation: shifted (compressed) copies of the spectrum add up at F0 */
     float *ss = s->ss;
@@ -536,7 +562,7 @@ int ef_shs_analyse_n(ef_shs *s, int n, const float *const *frames, ef_shs_cands 
     int voiced[EF_SHS_LANES] = {0}, nv = 0, good = n;
     for (int f = 0; f < n; f++) {
         memset(&outs[f], 0, sizeof(outs[f]));
-        const int r = shs_front(s, s->y[f], s->y2[f], frames[f], &rms[f]); /* y2 is free until the spline */
+        const int r = shs_front(s, s->y[f], s->tmp[f], frames[f], &rms[f]);
         if (r == SHS_OVERFLOW) {
             good = f;
             break;
@@ -545,7 +571,8 @@ int ef_shs_analyse_n(ef_shs *s, int n, const float *const *frames, ef_shs_cands 
     }
     while (nv > 0 && voiced[nv - 1] >= good) nv--;
     shs_spline(s, voiced, nv);
-    for (int q = 0; q < nv; q++) shs_back(s, s->y[voiced[q]], s->y2[voiced[q]], &outs[voiced[q]]);
+    if (nv > 0) octave_spectrum(s, nv);
+    for (int q = 0; q < nv; q++) shs_back(s, s->spec + (size_t)q * s->nmag, &outs[voiced[q]]);
     return good;
 }
 

@@ -238,15 +238,19 @@ static void spec_enhance(double *a, int n, int *posmax)
     }
 }
 
-/* [1 2 1]/4 smoothing; the sample before bin 0 counts as 0, the last bin is kept. The
- * input is copied to tmp first, so that the loop reads only unsmoothed values and
- * vectorises (each bin still (prev + 2 a + next) / 4 in that order). */
-static void spec_smooth(double *restrict a, double *restrict tmp, int n)
+/* [1 2 1]/4 smoothing of a into out; the sample before bin 0 counts as 0, the last bin
+ * is kept. Out of place, so that the loop reads only unsmoothed values and vectorises
+ * (each bin still (prev + 2 a + next) / 4 in that order); the caller swaps the buffers
+ * instead of copying back (a 4 KB copy per frame cost more than the smoothing). */
+static void spec_smooth(const double *restrict a, double *restrict out, int n)
 {
-    if (n < 2) return;
-    memcpy(tmp, a, sizeof(double) * (size_t)n);
-    a[0] = (0.0 + 2.0 * tmp[0] + tmp[1]) * 0.25;
-    for (int i = 1; i < n - 1; i++) a[i] = (tmp[i - 1] + 2.0 * tmp[i] + tmp[i + 1]) * 0.25;
+    if (n < 2) {
+        if (n == 1) out[0] = a[0];
+        return;
+    }
+    out[0] = (0.0 + 2.0 * a[0] + a[1]) * 0.25;
+    for (int i = 1; i < n - 1; i++) out[i] = (a[i - 1] + 2.0 * a[i] + a[i + 1]) * 0.25;
+    out[n - 1] = a[n - 1];
 }
 
 /* Vertex of the parabola through (x1,y1), (x2,y2), (x3,y3): returns its x, *y its value.
@@ -332,11 +336,12 @@ SHS_CLONES static void octave_spectrum(ef_shs *s, int n)
 
 enum { SHS_OVERFLOW = -1, SHS_SILENT = 0, SHS_VOICE = 1 };
 
-/* Window, FFT magnitude, peak enhancement and smoothing of one frame into y (nmag;
- * tmp: nmag doubles of scratch).
+/* Window, FFT magnitude, peak enhancement and smoothing of one frame into s->y[lane]
+ * (nmag; s->tmp[lane] is its scratch, and the two are swapped by the smoothing).
  * SHS_SILENT: no candidates; SHS_OVERFLOW: finite samples, non-finite spectrum. */
-static int shs_front(ef_shs *s, double *y, double *tmp, const float *frame, float *rms)
+static int shs_front(ef_shs *s, int lane, const float *frame, float *rms)
 {
+    double *y = s->y[lane];
     const int n = s->n, nm = s->nmag;
 
     /* window (+ energy of the windowed frame for the silence gate). The zero padding
@@ -404,7 +409,10 @@ static int shs_front(ef_shs *s, double *y, double *tmp, const float *frame, floa
     for (; k0 < nm; k0++) t0 += y[k0];
     if (isfinite(e) && !isfinite((t0 + t1) + (t2 + t3))) return SHS_OVERFLOW;
     spec_enhance(y, nm, s->posmax);
-    spec_smooth(y, tmp, nm);
+    double *smoothed = s->tmp[lane];
+    spec_smooth(y, smoothed, nm);
+    s->tmp[lane] = y; /* swap: the smoothed magnitudes are the lane's y from here on */
+    s->y[lane] = smoothed;
     return SHS_VOICE;
 }
 
@@ -562,7 +570,7 @@ int ef_shs_analyse_n(ef_shs *s, int n, const float *const *frames, ef_shs_cands 
     int voiced[EF_SHS_LANES] = {0}, nv = 0, good = n;
     for (int f = 0; f < n; f++) {
         memset(&outs[f], 0, sizeof(outs[f]));
-        const int r = shs_front(s, s->y[f], s->tmp[f], frames[f], &rms[f]);
+        const int r = shs_front(s, f, frames[f], &rms[f]);
         if (r == SHS_OVERFLOW) {
             good = f;
             break;

@@ -518,8 +518,12 @@ static void shs_back(ef_shs *s, const float *spec, ef_shs_cands *out)
     int cidx[EF_SHS_NCAND];
     float cscore[EF_SHS_NCAND] = {0};
     int nc = 0;
+    const float *last = &cscore[EF_SHS_NCAND - 1];
     for (int q = 0; q < npk; q++) {
         const int i = peaks[q];
+        /* Most maxima are small: once all slots are filled (descending, every score > 0),
+         * one not above the last slot finds no place in the scan below. */
+        if (*last != 0.0f && !(*last < ss[i])) continue;
         for (int j = 0; j < EF_SHS_NCAND; j++) {
             if (cscore[j] == 0.0f || cscore[j] < ss[i]) {
                 for (int k = EF_SHS_NCAND - 1; k > j; k--) {

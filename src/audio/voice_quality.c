@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "audio/pitch.h"
+#include "emofuse/cpu_isa.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -113,7 +114,7 @@ void ef_vq_adjacent_xcorr(double *cc, const float *x, long lmin, long lmax, doub
     }
     long L = lmin;
 #if defined(__GNUC__) && defined(__x86_64__)
-    if (simd && __builtin_cpu_supports("avx2"))
+    if (simd && ef_isa_level() >= EF_ISA_AVX2)
         for (; L + 3 <= lmax; L += 4) lag_cc4_avx2(cc + (L - lmin), x, L, P, Q);
 #else
     (void)simd;

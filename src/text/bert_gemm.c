@@ -10,7 +10,7 @@
  * extra memory, no load time). W is split into chunks of EF_GEMM_NCHUNK rows (one chunk =
  * one parallel work item); the GELU epilogue runs on a chunk while it is still in cache.
  *
- * Dispatch by what the CPU has (cpuid through __builtin_cpu_supports, never by vendor):
+ * Dispatch by what the CPU has (emofuse/cpu_isa.h: cpuid, never by vendor):
  * AVX-512F/VL + FMA -> the AVX-512 kernel, else AVX2 + FMA -> the AVX2 kernel, else
  * OpenBLAS. EMOFUSE_CPU=avx512|avx2|generic caps the level (CI runs the BERT reference
  * tests once per level; other values: no cap), EMOFUSE_BERT_GEMM=blas is the same as
@@ -30,6 +30,7 @@
 
 #include "bert_gemm.h"
 #include "bert_gemm_kernels.h"
+#include "emofuse/cpu_isa.h"
 #include "emofuse/parallel.h"
 
 #ifndef BLAS_MIN_M
@@ -37,34 +38,19 @@
                           at 1024x768x3072, 1 thread): its packing cost is amortised */
 #endif
 
-static atomic_int g_cpu = -1;   /* -1 unknown, else the best ef_bert_isa_level of the CPU */
 static atomic_int g_env = -1;   /* -1 unknown, else the cap from the environment */
 static atomic_int g_cap = EF_BERT_ISA_AVX512; /* tests: ef_bert_isa_cap */
 
-int ef_bert_isa_cpu(void)
-{
-    int f = atomic_load_explicit(&g_cpu, memory_order_relaxed);
-    if (f < 0) {
-        f = EF_BERT_ISA_GENERIC;
-#ifdef EF_X86
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f = EF_BERT_ISA_AVX2;
-        if (f == EF_BERT_ISA_AVX2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
-            f = EF_BERT_ISA_AVX512;
-#endif
-        atomic_store_explicit(&g_cpu, f, memory_order_relaxed);
-    }
-    return f;
-}
+int ef_bert_isa_cpu(void) { return (int)ef_isa_cpu(); }
 
+/* EMOFUSE_CPU (the core's cap, shared with the audio kernels), and EMOFUSE_BERT_GEMM=blas,
+ * the same as generic for BERT alone. */
 static int env_cap(void)
 {
     int c = atomic_load_explicit(&g_env, memory_order_relaxed);
     if (c < 0) {
-        c = EF_BERT_ISA_AVX512;
-        const char *cpu = getenv("EMOFUSE_CPU"), *gemm = getenv("EMOFUSE_BERT_GEMM");
-        if (cpu && strcmp(cpu, "avx2") == 0) c = EF_BERT_ISA_AVX2;
-        else if (cpu && (strcmp(cpu, "generic") == 0 || strcmp(cpu, "blas") == 0)) c = EF_BERT_ISA_GENERIC;
+        c = (int)ef_isa_env_cap();
+        const char *gemm = getenv("EMOFUSE_BERT_GEMM");
         if (gemm && strcmp(gemm, "blas") == 0) c = EF_BERT_ISA_GENERIC;
         atomic_store_explicit(&g_env, c, memory_order_relaxed);
     }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "emofuse/cpu_isa.h"
+
 /* out (M, N; row stride ldo) = alpha * X (M, K; row stride ldx) . W^T + bias, with W (N, K;
  * row stride ldw) in torch's Linear (out, in) layout, used as it is stored (no packing:
  * each output is a dot product of two contiguous rows). bias (N) may be NULL.
@@ -15,8 +17,8 @@
 void ef_bert_gemm(float *out, int ldo, const float *X, int ldx, const float *W, int ldw, const float *bias,
                   float alpha, int M, int N, int K, int accumulate, int gelu, int n_threads);
 
-/* Instruction-set levels of the kernels, in increasing order. */
-enum { EF_BERT_ISA_GENERIC = 0, EF_BERT_ISA_AVX2 = 1, EF_BERT_ISA_AVX512 = 2 };
+/* Instruction-set levels of the kernels, in increasing order: the core's (cpu_isa.h). */
+enum { EF_BERT_ISA_GENERIC = EF_ISA_GENERIC, EF_BERT_ISA_AVX2 = EF_ISA_AVX2, EF_BERT_ISA_AVX512 = EF_ISA_AVX512 };
 /* The best level this CPU supports (AVX2 needs avx2 + fma; AVX-512 also avx512f + avx512vl). */
 int ef_bert_isa_cpu(void);
 /* The level in use: the CPU's, capped by the environment (EMOFUSE_CPU=avx512|avx2|generic;

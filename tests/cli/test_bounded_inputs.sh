@@ -7,12 +7,10 @@
 # limit). Under the sanitizers (EMOFUSE_ASAN=1) the 10 M-row case is skipped: ASan
 # reserves terabytes of address space and is ~10x slower.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 fixtures=${EMOFUSE_FIXTURES:?}
-command -v sox > /dev/null || { echo "SKIP: sox missing"; exit 77; }
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+need sox
 cd "$dir"
 sox -n -r 16000 -c 1 -b 16 a.wav synth 1 sine 200 2> /dev/null
 # 1. header sample rate 1 Hz (and its byte rate)

@@ -4,11 +4,9 @@
 # checks its standard output at exit (`> /dev/full` is an error, not exit 0), and train
 # refuses a store its system does not read, like predict.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-command -v sox > /dev/null || { echo "SKIP: sox missing"; exit 77; }
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+need sox
 cd "$dir"
 # expect CODE PATTERN CMD...: exit status CODE and a single stderr line matching PATTERN.
 expect() {

@@ -5,11 +5,8 @@
 # defect each: clear error naming file:line, exit 1, no manifest), label maps, and a
 # user manifest (RAVDESS when ../shared is present).
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-src=${EMOFUSE_SRC:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 
 python3 "$src/tests/reference/corpus_fixtures.py" "$dir/fx" > /dev/null || fail "fixture generator"
 cd "$dir/fx"

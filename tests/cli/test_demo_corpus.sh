@@ -5,12 +5,10 @@
 # speakers over 5 sessions; all 4 classes), gives valid folds under every IEMOCAP
 # protocol, and a second run of the script is a no-op.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-src=${EMOFUSE_SRC:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-command -v espeak-ng > /dev/null && command -v sox > /dev/null || { echo "SKIP: espeak-ng/sox not installed"; exit 77; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+need espeak-ng
+need sox
 
 "$src/scripts/make-demo-corpus.sh" "$dir/demo" > /dev/null 2> "$dir/err" || fail "make-demo-corpus: $(cat "$dir/err")"
 # (not `find | grep -q`: with pipefail, grep's early exit makes find's SIGPIPE a failure)

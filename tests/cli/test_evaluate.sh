@@ -3,10 +3,8 @@
 # by hand: per-run AvRec/AvAUC, folds in a directory merged, median +- IQR over runs
 # (numpy's percentiles), and clean errors for files that are not predictions.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 
 # Run 1: recall a = 1/2, b = 1/2 -> AvRec 50 %; AUC(a) = AUC(b) = 3/4.
 cat > "$dir/run1.csv" <<'CSV'

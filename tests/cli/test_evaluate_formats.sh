@@ -3,10 +3,8 @@
 # run names that no longer break the table, and the notes for a run that seems to lack a
 # fold (a gap in numbered fold files, fewer fold files or utterances than the other runs).
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 cd "$dir"
 # Run a: recall 1/2 for both classes -> AvRec 50 %, AUC 3/4. Runs b and c: folds.
 printf 'id,p_a,p_b,predicted,label\nu1,0.9,0.1,a,a\nu2,0.6,0.4,a,b\nu3,0.2,0.8,b,b\nu4,0.3,0.7,b,a\n' > a.csv

@@ -4,11 +4,9 @@
 # 36 dims, a rerun reuses everything, a touched file is recomputed, `features stats`
 # and `features info` work, and bad usage fails cleanly.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-command -v sox >/dev/null || { echo "SKIP: sox not installed"; exit 77; }
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+need sox
 
 mkdir -p "$dir/c/wav"
 sox -n -r 16000 -c 1 -b 16 "$dir/c/wav/a.wav" synth 1.0 sine 220 vol 0.5

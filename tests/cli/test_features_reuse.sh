@@ -4,11 +4,9 @@
 # to reuse the stale features), and `--verify-content` keys it on the bytes instead: a
 # file rewritten in place with its old size and mtime is re-extracted, a touched one is not.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-command -v sox > /dev/null || { echo "SKIP: sox missing"; exit 77; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+need sox
 cd "$dir"
 sox -n -r 16000 -c 1 -b 16 a.wav synth 0.5 sine 200 2> /dev/null
 sox -n -r 16000 -c 1 -b 16 b.wav synth 0.5 sine 300 2> /dev/null

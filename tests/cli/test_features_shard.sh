@@ -9,14 +9,12 @@
 #    part and a missing file, with one error line naming the part and no output;
 #  - bad --shard values and a merge without parts or --out are usage errors (exit 2).
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 fix=${EMOFUSE_FIXTURES:?}
-command -v sox >/dev/null || { echo "SKIP: sox not installed"; exit 77; }
+need sox
 py=python3
 [[ -x /usr/bin/python3 ]] && py=/usr/bin/python3
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
 # A safetensors reader independent of emofuse: same ids, shapes, values (|a-b| <= atol),
 # kind/dims/columns/config and sources; prints the ids in file order with -ids.

@@ -6,10 +6,8 @@
 #  - the unknown-kind message lists every kind;
 #  - `features stats` reports an unreadable id list as a read error (not "no ids").
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 py=python3
 [[ -x /usr/bin/python3 ]] && py=/usr/bin/python3
 

@@ -4,12 +4,10 @@
 # [SEP]), one row per word for GloVe with the out-of-vocabulary words reported, reuse on
 # rerun, recomputation when a transcript changes, clean errors.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 fix=${EMOFUSE_FIXTURES:?}
 model="$fix/bert/tiny"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
 cat > "$dir/m.csv" <<'CSV'
 id,audio,transcript

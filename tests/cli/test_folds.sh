@@ -4,11 +4,8 @@
 # (tests/reference/folds_check.py); hand-built leaking fold files must be rejected by
 # `--check` with a message naming the leak.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-src=${EMOFUSE_SRC:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 check() { python3 "$src/tests/reference/folds_check.py" "$@" > "$dir/check" || fail "independent check of $2 ($3): $(cat "$dir/check")"; }
 
 python3 "$src/tests/reference/corpus_fixtures.py" "$dir/fx" > /dev/null || fail "fixture generator"

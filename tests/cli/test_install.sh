@@ -4,14 +4,11 @@
 # examples/classify.c builds with `pkg-config --cflags --libs emofuse` and with
 # find_package(emofuse) (shared and static), and its output equals `emofuse classify`.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-src=${EMOFUSE_SRC:?}
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 build=$(dirname "$bin")
-command -v sox >/dev/null || { echo "SKIP: sox not installed"; exit 77; }
-command -v pkg-config >/dev/null || { echo "SKIP: pkg-config not installed"; exit 77; }
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+need sox
+need pkg-config
 p=$dir/prefix
 
 cmake --install "$build" --prefix "$p" > "$dir/log" 2>&1 || fail "install: $(tail -5 "$dir/log")"

@@ -5,7 +5,8 @@
 # quoted include of src/<m>/ is public ("emofuse/...") or <m>'s own, and the CLI includes
 # no third-party header (no <cblas.h>, no <json-c/...>).
 set -uo pipefail
-src=${EMOFUSE_SRC:?}
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 fail=0
 for f in "$src"/src/*/*.[ch]; do
   m=$(basename "$(dirname "$f")")

@@ -4,10 +4,8 @@
 # another seed other weights; bad usage exits 2, a missing column or folder 1.
 # The library itself: tests/text/test_bert_random.c.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 
 cat > "$dir/m.csv" <<'CSV'
 id,audio,transcript,note

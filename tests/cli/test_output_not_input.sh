@@ -2,10 +2,8 @@
 # No command overwrites what it reads: an output that is the same file as an input (also
 # through a symlink or a second path) is a usage error (exit 2) and the input is intact.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 cd "$dir"
 printf 'id,audio,emotion\nu1,a.wav,angry\n' > m.csv
 : > a.wav

@@ -5,17 +5,13 @@
 # `emofuse report OUT` re-creates the page byte for byte, and a partial (sharded) OUT says
 # which runs are missing.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-src=${EMOFUSE_SRC:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-command -v espeak-ng > /dev/null || { echo "SKIP: espeak-ng not installed"; exit 77; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+need espeak-ng
 chromium=$(command -v chromium || true)
 [[ -n $chromium ]] || { echo "SKIP: chromium not installed (scripts/install-deps.sh installs it)"; exit 77; }
 
-"$src/scripts/make-demo-corpus.sh" "$dir/demo" > /dev/null 2>&1 || fail "demo corpus"
-"$bin" corpus iemocap "$dir/demo" -o "$dir/m.csv" 2>/dev/null || fail "corpus"
+demo_manifest
 cd "$dir"
 set_args=(--set manifest=m.csv --set systems=audio --set protocol=speaker-script,random --set seeds=2
   --set epochs.audio=2)

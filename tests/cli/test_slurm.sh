@@ -9,16 +9,15 @@
 #     `emofuse report OUT`, gives a table1.csv byte-identical to the unsharded run's.
 # Skipped (77) when Slurm is not installed; the daemons are stopped on every exit path.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-src=${EMOFUSE_SRC:?}
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 # Jobs run in other directories: make the binary's path absolute, and pass it on to them.
 [[ $bin == /* ]] || bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 export EMOFUSE_BIN=$bin
-fail() { echo "FAIL: $*"; exit 1; }
 
 # shellcheck source=../util/slurm_cluster.sh
 source "$src/tests/util/slurm_cluster.sh"
-dir=$(mktemp -d)
+# This trap replaces the prelude's: it removes "$dir" too.
 cleanup() { slurm_stop; rm -rf "$dir"; }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -4,12 +4,12 @@
 # both printing success over a store with holes); temporary files left by a killed pack
 # are removed by the next run.
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-dir=$(mktemp -d)
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
 holder=0
+# This trap replaces the prelude's: it removes "$dir" too.
 trap 'kill $holder 2>/dev/null; rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-command -v sox > /dev/null || { echo "SKIP: sox missing"; exit 77; }
+need sox
 cd "$dir"
 echo "id,audio" > m.csv
 for i in 1 2 3; do

@@ -3,11 +3,9 @@
 # cycles` runs and changes only jitter/shimmer/logHNR columns, a bad value is a usage
 # error, and a feature store records the method (the default's config is unchanged).
 set -uo pipefail
-bin=${EMOFUSE_BIN:?}
-command -v sox >/dev/null || { echo "SKIP: sox not installed"; exit 77; }
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=../util/cli_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../util/cli_common.sh" || { echo "FAIL: tests/util/cli_common.sh"; exit 1; }
+need sox
 # A buzzy 140 Hz tone with vibrato is voiced throughout.
 sox -n -r 16000 -c 1 -b 16 "$dir/v.wav" synth 1.0 sawtooth 140 vol 0.5 tremolo 5 20
 "$bin" lld "$dir/v.wav" > "$dir/default.csv" || fail "default lld"

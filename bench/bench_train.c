@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "emofuse/parallel.h"
 #include "emofuse/nn_model.h"
 #include "emofuse/progress.h"
 #include "emofuse/rng.h"
@@ -175,6 +176,7 @@ static double sgemm_ceiling(double *wall)
 
 int main(int argc, char **argv)
 {
+    ef_blas_park_threads(); /* as the CLI does: OpenBLAS's idle load-time pool must not spin */
     if (argc >= 2 && strcmp(argv[1], "lengths") == 0) {
         int64_t n = argc > 2 ? atoll(argv[2]) : 5531;
         int64_t *aT = malloc((size_t)n * sizeof *aT), *tT = malloc((size_t)n * sizeof *tT);

@@ -1,16 +1,21 @@
 /* Persistent worker threads woken per section by a generation counter under a mutex.
- * Workers spin briefly before sleeping on the condition variable: sections of a training
- * step follow each other within microseconds, and a sleep/wake round trip costs tens of
- * microseconds; the spin is short (about 20 us) so an idle pool costs nothing on a shared
- * machine. */
+ * Both sides spin for a bounded time before sleeping on a condition variable: workers
+ * waiting for the next section, the caller waiting for the workers to finish one.
+ * Sections of a training step follow each other within microseconds, and a futex
+ * sleep/wake round trip costs tens of microseconds on each side (on the text branch, whose
+ * sections are ~100 us, the kernel's scheduling was a tenth of a 2-thread epoch); the
+ * spins end after SPIN_NS, so an idle pool costs nothing on a shared machine. A finishing
+ * worker takes the mutex only to wake a caller that has gone to sleep. */
 #include "emofuse/thread_pool.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
-#define SPIN_ITERS 4000
+#define SPIN_NS 100000 /* 100 us */
 
 struct ef_pool {
     int n_threads;
@@ -23,7 +28,8 @@ struct ef_pool {
     int64_t n;
     atomic_llong next;
     atomic_int generation; /* bumped to start a section */
-    int active;            /* workers still inside the section (under mu) */
+    atomic_int active;     /* workers still inside the section */
+    int caller_waiting;    /* the caller sleeps on done (under mu) */
     int stop;
 };
 
@@ -41,6 +47,43 @@ static void run_items(ef_pool *p, int thread)
     }
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Spins until *a != v or SPIN_NS have passed; true when it changed. */
+static bool spin_while_equal(atomic_int *a, int v)
+{
+    const int64_t end = now_ns() + SPIN_NS;
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (atomic_load_explicit(a, memory_order_acquire) != v) return true;
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+        if (now_ns() > end) return false;
+    }
+}
+
+/* Spins until *a is 0 or SPIN_NS have passed; true when it reached 0. */
+static bool spin_until_zero(atomic_int *a)
+{
+    const int64_t end = now_ns() + SPIN_NS;
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (atomic_load_explicit(a, memory_order_acquire) == 0) return true;
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+        if (now_ns() > end) return false;
+    }
+}
+
 static void *worker(void *vp)
 {
     worker_arg *a = vp;
@@ -49,8 +92,7 @@ static void *worker(void *vp)
     free(a);
     int seen = 0;
     for (;;) {
-        int spins = 0;
-        while (atomic_load(&p->generation) == seen && spins < SPIN_ITERS) spins++;
+        spin_while_equal(&p->generation, seen);
         pthread_mutex_lock(&p->mu);
         while (atomic_load(&p->generation) == seen && !p->stop) pthread_cond_wait(&p->wake, &p->mu);
         if (p->stop) {
@@ -60,9 +102,11 @@ static void *worker(void *vp)
         seen = atomic_load(&p->generation);
         pthread_mutex_unlock(&p->mu);
         run_items(p, index);
-        pthread_mutex_lock(&p->mu);
-        if (--p->active == 0) pthread_cond_signal(&p->done);
-        pthread_mutex_unlock(&p->mu);
+        if (atomic_fetch_sub(&p->active, 1) == 1) { /* the last one out */
+            pthread_mutex_lock(&p->mu);
+            if (p->caller_waiting) pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
 }
 
@@ -78,6 +122,7 @@ ef_code ef_pool_create(ef_pool **out, int n_threads, ef_error *err)
     pthread_cond_init(&p->done, NULL);
     atomic_init(&p->next, 0);
     atomic_init(&p->generation, 0);
+    atomic_init(&p->active, 0);
     if (n_threads > 1) {
         p->th = calloc((size_t)n_threads, sizeof *p->th);
         if (!p->th) {
@@ -130,12 +175,18 @@ void ef_pool_run(ef_pool *p, int64_t n, ef_parallel_fn fn, void *ctx)
     p->ctx = ctx;
     p->n = n;
     atomic_store(&p->next, 0);
-    p->active = p->n_threads - 1;
+    atomic_store(&p->active, p->n_threads - 1);
     atomic_fetch_add(&p->generation, 1);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     run_items(p, 0);
-    pthread_mutex_lock(&p->mu);
-    while (p->active > 0) pthread_cond_wait(&p->done, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    if (atomic_load_explicit(&p->active, memory_order_acquire) > 0 && !spin_until_zero(&p->active)) {
+        pthread_mutex_lock(&p->mu);
+        while (atomic_load(&p->active) > 0) {
+            p->caller_waiting = 1;
+            pthread_cond_wait(&p->done, &p->mu);
+        }
+        p->caller_waiting = 0;
+        pthread_mutex_unlock(&p->mu);
+    }
 }

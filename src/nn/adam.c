@@ -44,6 +44,13 @@ float ef_adam_lr_at(const ef_adam_config *cfg, int64_t t)
     return (float)((double)cfg->lr * (double)t / (double)cfg->warmup_steps);
 }
 
+/* Built per instruction set and picked at load time (GCC's target_clones): the update is
+ * element-wise, with correctly rounded sqrt and division in every width, so every clone
+ * gives the same bits; the wider ones halve or quarter a step the optimiser runs alone
+ * (it was a twentieth of a 2-thread text epoch). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void ef_adam_update(float *p, float *m, float *v, const float *g, int64_t n, float lr_t, float beta1, float beta2,
                     float eps, int64_t t)
 {

@@ -47,22 +47,28 @@ float ef_adam_lr_at(const ef_adam_config *cfg, int64_t t)
 /* Built per instruction set and picked at load time (GCC's target_clones): the update is
  * element-wise, with correctly rounded sqrt and division in every width, so every clone
  * gives the same bits; the wider ones halve or quarter a step the optimiser runs alone
- * (it was a twentieth of a 2-thread text epoch). */
+ * (it was a twentieth of a 2-thread text epoch). Static, so that the clones' resolver is
+ * not exported from the library (test_install checks its symbols). */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
-void ef_adam_update(float *p, float *m, float *v, const float *g, int64_t n, float lr_t, float beta1, float beta2,
-                    float eps, int64_t t)
+static void adam_update_lanes(float *p, float *m, float *v, const float *g, int64_t n, float alpha, float om1,
+                              float om2, float eps)
 {
-    double b1t = pow((double)beta1, (double)t), b2t = pow((double)beta2, (double)t);
-    float alpha = (float)((double)lr_t * sqrt(1.0 - b2t) / (1.0 - b1t));
-    float om1 = 1.0f - beta1, om2 = 1.0f - beta2;
     for (int64_t i = 0; i < n; i++) {
         float gi = g[i];
         m[i] += (gi - m[i]) * om1;
         v[i] += (gi * gi - v[i]) * om2;
         p[i] -= alpha * m[i] / (sqrtf(v[i]) + eps);
     }
+}
+
+void ef_adam_update(float *p, float *m, float *v, const float *g, int64_t n, float lr_t, float beta1, float beta2,
+                    float eps, int64_t t)
+{
+    double b1t = pow((double)beta1, (double)t), b2t = pow((double)beta2, (double)t);
+    float alpha = (float)((double)lr_t * sqrt(1.0 - b2t) / (1.0 - b1t));
+    adam_update_lanes(p, m, v, g, n, alpha, 1.0f - beta1, 1.0f - beta2, eps);
 }
 
 void ef_adam_step(ef_adam *opt, float *params, const float *grads, const int64_t *block_offsets,

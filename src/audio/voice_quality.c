@@ -27,11 +27,13 @@
 #define LOG_HNR_FLOOR (-100.0f)
 #define LOG_HNR_CEIL 100.0f
 
-/* sum x[i] y[i], i < n, with four independent accumulators (latency-bound otherwise) */
-static double dot(const float *x, const float *y, long n)
+/* sum x[i] y[i] for i in [i0, n), continuing the four accumulators a[] (element i goes to
+ * a[i mod 4] while a full group of four remains, the tail to a[0]); the total in dot()'s
+ * order. dot() and the AVX2 lanes' remainders share it, so they add in the same order. */
+static double dot_from(const float *x, const float *y, long i0, long n, const double a[4])
 {
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    long i = 0;
+    double a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    long i = i0;
     for (; i + 4 <= n; i += 4) {
         a0 += (double)x[i] * y[i];
         a1 += (double)x[i + 1] * y[i + 1];
@@ -40,6 +42,13 @@ static double dot(const float *x, const float *y, long n)
     }
     for (; i < n; i++) a0 += (double)x[i] * y[i];
     return (a0 + a1) + (a2 + a3);
+}
+
+/* sum x[i] y[i], i < n, with four independent accumulators (latency-bound otherwise) */
+static double dot(const float *x, const float *y, long n)
+{
+    static const double zero[4] = {0, 0, 0, 0};
+    return dot_from(x, y, 0, n, zero);
 }
 
 /* The correlation of lag L from its dot product and the prefix sums (see below). */
@@ -74,18 +83,8 @@ __attribute__((target("avx2"))) static void lag_cc4_avx2(double *cc, const float
     double a[4][4], dots[4];
     for (int c = 0; c < 4; c++) _mm256_storeu_pd(a[c], acc[c]);
     for (int l = 0; l < 4; l++) {
-        const long n = L + l;
-        const float *y = x + n;
-        double a0 = a[0][l], a1 = a[1][l], a2 = a[2][l], a3 = a[3][l];
-        long i = common;
-        for (; i + 4 <= n; i += 4) {
-            a0 += (double)x[i] * y[i];
-            a1 += (double)x[i + 1] * y[i + 1];
-            a2 += (double)x[i + 2] * y[i + 2];
-            a3 += (double)x[i + 3] * y[i + 3];
-        }
-        for (; i < n; i++) a0 += (double)x[i] * y[i];
-        dots[l] = (a0 + a1) + (a2 + a3);
+        const double lane[4] = {a[0][l], a[1][l], a[2][l], a[3][l]};
+        dots[l] = dot_from(x, x + L + l, common, L + l, lane);
     }
     const __m256d Ld = _mm256_set_pd((double)(L + 3), (double)(L + 2), (double)(L + 1), (double)L);
     const __m256d PL = _mm256_loadu_pd(P + L), QL = _mm256_loadu_pd(Q + L);

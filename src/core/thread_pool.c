@@ -10,7 +10,6 @@
 
 #include <pthread.h>
 #include <stdbool.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -54,28 +53,14 @@ static int64_t now_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Spins until *a != v or SPIN_NS have passed; true when it changed. */
-static bool spin_while_equal(atomic_int *a, int v)
+/* Spins until (*a == v) == until_equal, or SPIN_NS have passed; true when the condition
+ * came true (the caller then need not sleep). */
+static bool spin_for(atomic_int *a, int v, bool until_equal)
 {
     const int64_t end = now_ns() + SPIN_NS;
     for (;;) {
         for (int i = 0; i < 64; i++) {
-            if (atomic_load_explicit(a, memory_order_acquire) != v) return true;
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-        }
-        if (now_ns() > end) return false;
-    }
-}
-
-/* Spins until *a is 0 or SPIN_NS have passed; true when it reached 0. */
-static bool spin_until_zero(atomic_int *a)
-{
-    const int64_t end = now_ns() + SPIN_NS;
-    for (;;) {
-        for (int i = 0; i < 64; i++) {
-            if (atomic_load_explicit(a, memory_order_acquire) == 0) return true;
+            if ((atomic_load_explicit(a, memory_order_acquire) == v) == until_equal) return true;
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
 #endif
@@ -92,7 +77,7 @@ static void *worker(void *vp)
     free(a);
     int seen = 0;
     for (;;) {
-        spin_while_equal(&p->generation, seen);
+        spin_for(&p->generation, seen, false); /* a new section */
         pthread_mutex_lock(&p->mu);
         while (atomic_load(&p->generation) == seen && !p->stop) pthread_cond_wait(&p->wake, &p->mu);
         if (p->stop) {
@@ -180,7 +165,7 @@ void ef_pool_run(ef_pool *p, int64_t n, ef_parallel_fn fn, void *ctx)
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     run_items(p, 0);
-    if (atomic_load_explicit(&p->active, memory_order_acquire) > 0 && !spin_until_zero(&p->active)) {
+    if (atomic_load_explicit(&p->active, memory_order_acquire) > 0 && !spin_for(&p->active, 0, true)) {
         pthread_mutex_lock(&p->mu);
         while (atomic_load(&p->active) > 0) {
             p->caller_waiting = 1;

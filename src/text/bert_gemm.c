@@ -69,10 +69,7 @@ void ef_bert_isa_cap(int max)
     atomic_store_explicit(&g_cap, max < 0 ? EF_BERT_ISA_AVX512 : max, memory_order_relaxed);
 }
 
-const char *ef_bert_isa_name(int level)
-{
-    return level >= EF_BERT_ISA_AVX512 ? "avx512" : level == EF_BERT_ISA_AVX2 ? "avx2" : "generic";
-}
+const char *ef_bert_isa_name(int level) { return ef_isa_name((ef_isa)level); }
 
 int ef_bert_gemm_fast(void) { return ef_bert_isa() > EF_BERT_ISA_GENERIC; }
 

@@ -18,4 +18,21 @@ ef_isa ef_isa_level(void);
 /* "avx512", "avx2" or "generic". */
 const char *ef_isa_name(ef_isa level);
 
+/* EF_TARGET_CLONES: build a function once per instruction set (AVX-512, AVX2, baseline)
+ * and pick one at load time by what the CPU has (GCC's target_clones, an ifunc).
+ *
+ * Only for static functions: the clones' resolver of an exported function is exported
+ * too, which test_install refuses. Only for element-wise code whose every element is the
+ * same IEEE operations whatever the vector width (ISO C11 mode contracts nothing into
+ * FMA), so that every clone gives the same bits (which is why EMOFUSE_CPU does not cap them).
+ *
+ * Off under clang (the fuzz build) and under ThreadSanitizer (EF_NO_TARGET_CLONES, set by
+ * EMOFUSE_SANITIZE_THREAD): TSan instruments the resolver, which the dynamic loader runs
+ * before TSan's runtime is up, and the program dies before main. */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(EF_NO_TARGET_CLONES)
+#define EF_TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EF_TARGET_CLONES
+#endif
+
 #endif

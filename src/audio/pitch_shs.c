@@ -310,18 +310,12 @@ static double parabola_peak(double x1, double y1, double x2, double y2, double x
     return x2;
 }
 
-/* Element-wise loops below are built for several instruction sets and picked at load
- * time by what the CPU has (GCC's target_clones, an ifunc). Each output element is the
- * same IEEE operations on the same operands whatever the vector width (ISO C11 mode:
- * no contraction into FMA), so every clone gives bit-identical results. */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define SHS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SHS_CLONES
-#endif
+/* The element-wise loops below are built per instruction set (EF_TARGET_CLONES): each
+ * output element is the same IEEE operations on the same operands whatever the vector
+ * width, so every clone gives bit-identical results. */
 
 /* y += a * x, the SHS inner loop; restrict lets the compiler vectorise it. */
-SHS_CLONES static void axpy_f(float *restrict y, const float *restrict x, float a, int n)
+EF_TARGET_CLONES static void axpy_f(float *restrict y, const float *restrict x, float a, int n)
 {
     int j = 0;
     for (; j + 4 <= n; j += 4) {
@@ -339,7 +333,7 @@ SHS_CLONES static void axpy_f(float *restrict y, const float *restrict x, float 
  * one frame were slower than scalar on Zen 4). Per lane the scalar operations in their
  * order: ((ca y[lo] + cb y[lo+1]) + cc y2[lo]) + cd y2[lo+1] in double, rounded to float,
  * times the weight in double, rounded again; bit-identical to one frame at a time. */
-SHS_CLONES static void octave_spectrum(ef_shs *s, int n)
+EF_TARGET_CLONES static void octave_spectrum(ef_shs *s, int n)
 {
     const int nm = s->nmag;
     const int *restrict klo = s->klo;

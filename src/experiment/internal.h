@@ -33,6 +33,8 @@ int exp_epochs(const ef_experiment *x, const char *system);
 int exp_report_int(const ef_experiment *x, const char *key, int fallback);
 /* exp_input bits of the feature stores the grid reads. */
 int exp_needed_inputs(const ef_experiment *x);
+/* The model block as plain JSON. json-c writes it into a buffer owned by the settings
+ * object: main thread only (the plan derives every run's config before workers start). */
 const char *exp_model_json(const ef_experiment *x);
 typedef enum { EXP_SELECT_OFF, EXP_SELECT_TEST, EXP_SELECT_INNER } exp_select;
 exp_select exp_selection(const ef_experiment *x);
@@ -67,6 +69,10 @@ typedef struct {
     int dep_text, dep_audio;    /* runs whose models PT/WS start from, -1 none */
     bool listed;                /* in the grid (else only a dependency of a listed run) */
     char name[EXP_NAME_MAX];    /* score folder: system[-variant][-protocol] */
+    ef_model_config cfg;        /* the model, derived once while planning: the key hashes it and
+                                   the worker trains exactly it (deriving it again on a worker
+                                   thread would serialise the shared settings JSON, which json-c
+                                   does into a buffer inside the object: a data race) */
     uint64_t key;               /* hash of everything that determines the run's result */
     char path[4400];            /* runs/<name>/seed<k>/<fold>-<key>.csv under OUT */
 } exp_run;

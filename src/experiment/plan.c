@@ -62,15 +62,14 @@ static uint64_t hash_role(uint64_t h, const exp_plan *p, const ef_folds *f, int 
     return h;
 }
 
-static uint64_t run_key(const exp_plan *p, const exp_run *r, ef_error *err, ef_code *rc)
+static uint64_t run_key(const exp_plan *p, exp_run *r, ef_error *err, ef_code *rc)
 {
     const ef_experiment *x = p->x;
-    ef_model_config cfg;
     const ef_store *ts = exp_text_store(p, &r->sys);
     *rc = exp_model_config(x, &r->sys, r->variant, ts ? ef_store_dim(ts) : 0, p->audio ? ef_store_dim(p->audio) : 0,
-                           &cfg, err);
+                           &r->cfg, err);
     if (*rc) return 0;
-    char *cj = ef_model_config_to_json(&cfg);
+    char *cj = ef_model_config_to_json(&r->cfg);
     char desc[1536];
     int cands[EXP_MAX_CANDIDATES], nc = exp_selection(x) == EXP_SELECT_OFF ? 0 : exp_candidates(x, cands, EXP_MAX_CANDIDATES);
     char sel[512] = "";

@@ -279,9 +279,7 @@ ef_code exp_run_one(const exp_plan *p, const exp_run *r, exp_run_result *res, ef
     if (!rc) rc = subset(&val, &full, held, 1, err);
     if (!rc && sel == EXP_SELECT_INNER && (val.d.n == 0 || train.d.n == 0))
         rc = ef_fail(err, EF_ERR_ARG, "the training fold is too small for an inner validation split");
-    ef_model_config cfg;
-    if (!rc) rc = exp_model_config(p->x, &r->sys, r->variant, ts ? ef_store_dim(ts) : 0, as ? ef_store_dim(as) : 0,
-                                   &cfg, err);
+    ef_model_config cfg = r->cfg;
     if (!rc && r->sys.strat != EF_STRAT_CS) {
         rc = load_branch(p, r->dep_text, &tm, &tmeta, err);
         if (!rc) rc = load_branch(p, r->dep_audio, &am, &ameta, err);

@@ -32,17 +32,18 @@ static ef_code fail_at(ef_error *err, const char *what, const char *text, size_t
     return ef_fail(err, EF_ERR_FORMAT, "%s:%ld:%ld: %s", what, line, col, cause);
 }
 
+/* Each span carries its text: qsort has no context argument, and a file-level pointer to
+ * the text would race when threads parse at once (an experiment's workers load models). */
 typedef struct {
+    const char *text;
     size_t start, len, off; /* the key as written (between the quotes) and where it starts */
 } key_span;
-
-static const char *g_text; /* qsort has no context argument */
 
 static int cmp_span(const void *a, const void *b)
 {
     const key_span *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(g_text + x->start, g_text + y->start, n);
+    int c = memcmp(x->text + x->start, y->text + y->start, n);
     if (c) return c;
     if (x->len != y->len) return x->len < y->len ? -1 : 1;
     return x->off < y->off ? -1 : x->off > y->off; /* equal keys: report the later one */
@@ -101,7 +102,7 @@ static ef_code lexical_check(const char *text, size_t len, const char *what, ef_
                     }
                     keys = nk;
                 }
-                keys[nkeys++] = (key_span){start, i - start, start - 1};
+                keys[nkeys++] = (key_span){text, start, i - start, start - 1};
             }
         } else if (c == '{' || c == '[') {
             if (depth == ocap) {
@@ -120,7 +121,6 @@ static ef_code lexical_check(const char *text, size_t len, const char *what, ef_
             if (c == '}' && first != (size_t)-1) {
                 const size_t n = nkeys - first;
                 if (n > 1) {
-                    g_text = text;
                     qsort(keys + first, n, sizeof *keys, cmp_span);
                     for (size_t k = first + 1; k < nkeys && !rc; k++)
                         if (keys[k].len == keys[k - 1].len &&

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "emofuse/nn_optim.h"
+#include "emofuse/cpu_isa.h"
 
 ef_adam_config ef_adam_default_params(void)
 {
@@ -49,9 +50,7 @@ float ef_adam_lr_at(const ef_adam_config *cfg, int64_t t)
  * gives the same bits; the wider ones halve or quarter a step the optimiser runs alone
  * (it was a twentieth of a 2-thread text epoch). Static, so that the clones' resolver is
  * not exported from the library (test_install checks its symbols). */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
+EF_TARGET_CLONES
 static void adam_update_lanes(float *p, float *m, float *v, const float *g, int64_t n, float alpha, float om1,
                               float om2, float eps)
 {

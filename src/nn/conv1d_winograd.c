@@ -33,6 +33,7 @@
 
 #include "emofuse/status.h"
 #include "nn/conv1d_winograd.h"
+#include "emofuse/cpu_isa.h"
 
 #define A 8    /* points per tile transform */
 #define TG 64 /* tiles per GEMM group: its two (8, TG, 104) blocks stay in L2 (64 ran 1.1-1.2x faster than 144) */
@@ -339,9 +340,7 @@ typedef struct {
 
 /* built per instruction set and picked at load time (GCC's target_clones): the same
  * element-wise operations in every build, so the same bits */
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
+EF_TARGET_CLONES
 static void transform_kernel(void *vctx, int64_t item, int thread)
 {
     (void)thread;
@@ -498,9 +497,7 @@ typedef struct {
 
 #define RCB 128 /* channels per reduction block */
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
+EF_TARGET_CLONES
 static void reduce_dw(void *vctx, int64_t o, int thread)
 {
     (void)thread;

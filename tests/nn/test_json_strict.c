@@ -3,6 +3,8 @@
  * object, comments, single quotes, trailing commas, duplicate keys at any depth, NaN);
  * valid JSON, including keys repeated in different objects, still parses; the model
  * config reader and the loader (directory, size bound) use it. */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +36,54 @@ static void expect_good(const char *text)
     json_object_put(o);
 }
 
+/* Two threads parse at once: one object of 200 distinct keys in ascending order, one whose
+ * 200 keys sit at the same offsets and repeat its first 100 in the same order (each
+ * duplicate 100 keys from its twin). Each must get its own answer every time. A reader
+ * that kept the text it sorts keys of in a file-level variable (qsort has no context
+ * argument) sorted the second object by the first one's keys at times: the twins never
+ * met, and the duplicate went unreported. */
+#define N_KEYS 200
+typedef struct {
+    bool dup;
+    int wrong;
+} parse_job;
+
+static void make_keys(char *buf, bool dup)
+{
+    strcpy(buf, "{");
+    for (int k = 0; k < N_KEYS; k++)
+        sprintf(buf + strlen(buf), "%s\"%c%03d\": 0", k ? ", " : "", dup ? 'b' : 'a', dup ? k % (N_KEYS / 2) : k);
+    strcat(buf, "}");
+}
+
+static void *parse_many(void *arg)
+{
+    parse_job *j = arg;
+    char text[N_KEYS * 12 + 8];
+    make_keys(text, j->dup);
+    for (int i = 0; i < 4000; i++) {
+        json_object *o = NULL;
+        ef_error err;
+        ef_code rc = ef_json_parse_strict(&o, text, strlen(text), "t.json", &err);
+        json_object_put(o);
+        j->wrong += (rc == EF_OK) == j->dup;
+    }
+    return NULL;
+}
+
+static void check_parallel_parses(void)
+{
+    parse_job jobs[2] = {{.dup = false}, {.dup = true}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&t[i], NULL, parse_many, &jobs[i]) == 0);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    CHECK_MSG(jobs[0].wrong == 0 && jobs[1].wrong == 0, "parallel parses: %d / %d wrong answers", jobs[0].wrong,
+              jobs[1].wrong);
+}
+
 int main(void)
 {
+    check_parallel_parses();
     expect_bad("{\"a\": 1} x", "1:10", "invalid JSON");
     expect_bad("{\"a\": 1}\n{\"b\": 2}", "2:1", "invalid JSON");
     expect_bad("{\n  // comment\n  \"a\": 1\n}", "2:3", "invalid JSON");

@@ -5,7 +5,15 @@
  * sleep/wake round trip costs tens of microseconds on each side (on the text branch, whose
  * sections are ~100 us, the kernel's scheduling was a tenth of a 2-thread epoch); the
  * spins end after SPIN_NS, so an idle pool costs nothing on a shared machine. A finishing
- * worker takes the mutex only to wake a caller that has gone to sleep. */
+ * worker takes the mutex only to wake a caller that has gone to sleep.
+ *
+ * Items: thread t starts on its own contiguous share [t n / T, (t + 1) n / T) and, once
+ * that is done, takes what is left of the others' shares. Consecutive sections over the
+ * same rows (a layer, then its batch norm) then find their data in the cache of the core
+ * that wrote it. One shared counter handed items out by arrival, so rows moved between
+ * the cores; with own shares the memory-bound sections of a 2-thread text step (dW
+ * reductions, clears) took 15-25% fewer perf samples relative to sgemm. Stealing keeps
+ * the balance when a core is slow (a shared machine). */
 #include "emofuse/thread_pool.h"
 
 #include <pthread.h>
@@ -16,8 +24,16 @@
 
 #define SPIN_NS 100000 /* 100 us */
 
+/* One thread's share of a section: next item to take, one past its last. Own cache line:
+ * every item taken is an atomic add on it. */
+typedef struct {
+    _Alignas(64) atomic_llong next;
+    int64_t end;
+} share;
+
 struct ef_pool {
     int n_threads;
+    share *shares;           /* (n_threads) */
     pthread_t *th;
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
@@ -25,7 +41,6 @@ struct ef_pool {
     ef_parallel_fn fn;
     void *ctx;
     int64_t n;
-    atomic_llong next;
     atomic_int generation; /* bumped to start a section */
     atomic_int active;     /* workers still inside the section */
     int caller_waiting;    /* the caller sleeps on done (under mu) */
@@ -37,13 +52,19 @@ typedef struct {
     int index;
 } worker_arg;
 
-static void run_items(ef_pool *p, int thread)
+static void run_share(ef_pool *p, share *sh, int thread)
 {
     for (;;) {
-        int64_t i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->n) break;
+        int64_t i = atomic_fetch_add_explicit(&sh->next, 1, memory_order_relaxed);
+        if (i >= sh->end) return;
         p->fn(p->ctx, i, thread);
     }
+}
+
+/* Its own share first, then the others' remainders in turn. */
+static void run_items(ef_pool *p, int thread)
+{
+    for (int k = 0; k < p->n_threads; k++) run_share(p, &p->shares[(thread + k) % p->n_threads], thread);
 }
 
 static int64_t now_ns(void)
@@ -105,14 +126,18 @@ ef_code ef_pool_create(ef_pool **out, int n_threads, ef_error *err)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->done, NULL);
-    atomic_init(&p->next, 0);
     atomic_init(&p->generation, 0);
     atomic_init(&p->active, 0);
     if (n_threads > 1) {
         p->th = calloc((size_t)n_threads, sizeof *p->th);
-        if (!p->th) {
+        p->shares = aligned_alloc(64, (size_t)n_threads * sizeof *p->shares);
+        if (!p->th || !p->shares) {
             ef_pool_free(p);
             return ef_fail(err, EF_ERR_NOMEM, "thread pool: out of memory");
+        }
+        for (int t = 0; t < n_threads; t++) {
+            atomic_init(&p->shares[t].next, 0);
+            p->shares[t].end = 0;
         }
         for (int t = 1; t < n_threads; t++) {
             worker_arg *a = malloc(sizeof *a);
@@ -140,6 +165,7 @@ void ef_pool_free(ef_pool *p)
     pthread_cond_destroy(&p->wake);
     pthread_cond_destroy(&p->done);
     free(p->th);
+    free(p->shares);
     free(p);
 }
 
@@ -159,7 +185,10 @@ void ef_pool_run(ef_pool *p, int64_t n, ef_parallel_fn fn, void *ctx)
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
-    atomic_store(&p->next, 0);
+    for (int t = 0; t < p->n_threads; t++) {
+        atomic_store_explicit(&p->shares[t].next, n * t / p->n_threads, memory_order_relaxed);
+        p->shares[t].end = n * (t + 1) / p->n_threads;
+    }
     atomic_store(&p->active, p->n_threads - 1);
     atomic_fetch_add(&p->generation, 1);
     pthread_cond_broadcast(&p->wake);

@@ -40,7 +40,6 @@ struct ef_pool {
     /* current section */
     ef_parallel_fn fn;
     void *ctx;
-    int64_t n;
     atomic_int generation; /* bumped to start a section */
     atomic_int active;     /* workers still inside the section */
     int caller_waiting;    /* the caller sleeps on done (under mu) */
@@ -184,7 +183,6 @@ void ef_pool_run(ef_pool *p, int64_t n, ef_parallel_fn fn, void *ctx)
     pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
-    p->n = n;
     for (int t = 0; t < p->n_threads; t++) {
         atomic_store_explicit(&p->shares[t].next, n * t / p->n_threads, memory_order_relaxed);
         p->shares[t].end = n * (t + 1) / p->n_threads;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "emofuse/status.h"
+#include "emofuse/thread_pool.h"
 
 typedef struct {
     float lr;         /* 1e-3 */
@@ -51,6 +52,13 @@ float ef_adam_lr_at(const ef_adam_config *cfg, int64_t t);
  * is then ignored); frozen == NULL means nothing frozen. Increments opt->t first. */
 void ef_adam_step(ef_adam *opt, float *params, const float *grads, const int64_t *block_offsets,
                   const uint8_t *frozen, int nblocks);
+
+/* ef_adam_step with the elements split over a thread pool (NULL: the caller alone), the
+ * same bits for every thread count; returns nonzero when some updated parameter is NaN
+ * or +-Inf afterwards (each range is checked right after its update, while it is in
+ * cache; which tensor is the caller's to find). */
+int ef_adam_step_pool(ef_pool *pool, ef_adam *opt, float *params, const float *grads, const int64_t *block_offsets,
+                      const uint8_t *frozen, int nblocks);
 
 /* The element update alone for one contiguous range at step t (for callers that keep
  * their own moments). lr_t is the warmed-up learning rate of that step. */

@@ -1,6 +1,7 @@
 /* Adam with tf.keras semantics (epsilon-hat form), linear warm-up and block freezing;
  * plus the finite-value check used by the training loop. Formulas: nn_optim.h. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,22 +71,67 @@ void ef_adam_update(float *p, float *m, float *v, const float *g, int64_t n, flo
     adam_update_lanes(p, m, v, g, n, alpha, 1.0f - beta1, 1.0f - beta2, eps);
 }
 
-void ef_adam_step(ef_adam *opt, float *params, const float *grads, const int64_t *block_offsets,
-                  const uint8_t *frozen, int nblocks)
+/* One item of a pooled step: the trainable parts of elements [i * ADAM_CHUNK, ...). 16K
+ * elements = 64 KB per stream, about 12 items for the text model's 198k parameters;
+ * the pool's contiguous shares give each core one half of the vectors. The update is
+ * element-wise, so any cut gives the same bits. */
+#define ADAM_CHUNK 16384
+
+typedef struct {
+    float *p, *m, *v;
+    const float *g;
+    const int64_t *off; /* NULL: one block [0, n) */
+    const uint8_t *frozen;
+    int nblocks;
+    int64_t n;
+    float alpha, om1, om2, eps;
+    int check;
+    atomic_int bad;
+} adam_job;
+
+static void adam_item(void *vctx, int64_t item, int thread)
+{
+    (void)thread;
+    adam_job *j = vctx;
+    int64_t lo = item * ADAM_CHUNK, hi = lo + ADAM_CHUNK < j->n ? lo + ADAM_CHUNK : j->n;
+    int nb = j->off ? j->nblocks : 1;
+    for (int i = 0; i < nb; i++) {
+        int64_t a = j->off ? j->off[i] : 0, z = j->off ? j->off[i + 1] : j->n;
+        if (j->off && j->frozen && j->frozen[i]) continue;
+        if (a < lo) a = lo;
+        if (z > hi) z = hi;
+        if (a >= z) continue;
+        adam_update_lanes(j->p + a, j->m + a, j->v + a, j->g + a, z - a, j->alpha, j->om1, j->om2, j->eps);
+        /* checked while the range is in this core's L1 */
+        if (j->check && ef_check_finite(j->p + a, z - a) >= 0) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
+    }
+}
+
+static int adam_step(ef_pool *pool, ef_adam *opt, float *params, const float *grads, const int64_t *block_offsets,
+                     const uint8_t *frozen, int nblocks, int check)
 {
     opt->t++;
     const ef_adam_config *c = &opt->cfg;
     float lr_t = ef_adam_lr_at(c, opt->t);
-    if (!block_offsets) {
-        ef_adam_update(params, opt->m, opt->v, grads, opt->n, lr_t, c->beta1, c->beta2, c->eps, opt->t);
-        return;
-    }
-    for (int i = 0; i < nblocks; i++) {
-        if (frozen && frozen[i]) continue;
-        int64_t a = block_offsets[i], len = block_offsets[i + 1] - a;
-        if (len <= 0) continue;
-        ef_adam_update(params + a, opt->m + a, opt->v + a, grads + a, len, lr_t, c->beta1, c->beta2, c->eps, opt->t);
-    }
+    double b1t = pow((double)c->beta1, (double)opt->t), b2t = pow((double)c->beta2, (double)opt->t);
+    adam_job j = {.p = params, .m = opt->m, .v = opt->v, .g = grads, .off = block_offsets, .frozen = frozen,
+                  .nblocks = nblocks, .n = opt->n, .alpha = (float)((double)lr_t * sqrt(1.0 - b2t) / (1.0 - b1t)),
+                  .om1 = 1.0f - c->beta1, .om2 = 1.0f - c->beta2, .eps = c->eps, .check = check};
+    atomic_init(&j.bad, 0);
+    ef_pool_run(pool, (opt->n + ADAM_CHUNK - 1) / ADAM_CHUNK, adam_item, &j);
+    return atomic_load(&j.bad);
+}
+
+void ef_adam_step(ef_adam *opt, float *params, const float *grads, const int64_t *block_offsets,
+                  const uint8_t *frozen, int nblocks)
+{
+    adam_step(NULL, opt, params, grads, block_offsets, frozen, nblocks, 0);
+}
+
+int ef_adam_step_pool(ef_pool *pool, ef_adam *opt, float *params, const float *grads, const int64_t *block_offsets,
+                      const uint8_t *frozen, int nblocks)
+{
+    return adam_step(pool, opt, params, grads, block_offsets, frozen, nblocks, 1);
 }
 
 int64_t ef_check_finite(const float *x, int64_t n)

@@ -4,8 +4,9 @@
  * multiplications) unless EMOFUSE_CONV=gemm; this file is the GEMM path, for every K.
  *
  * Method (profiled on the audio branch, bench/README.md): rows are processed in fixed
- * chunks (32-512 rows by batch size, ef_conv_chunk_len), each chunk one work item of an optional thread pool; the chunks
- * never depend on the thread count, so neither do the results.
+ * chunks (32-512 rows by batch size, ef_conv_chunk_start), each chunk one work item of an
+ * optional thread pool; the chunks never depend on the thread count, so neither do the
+ * results.
  * - Forward, "GEMM then shift-add": Z = X @ Wz^T with Wz (K*OC, C) gives, for every input
  *   row u, its contribution Z[u][k] (OC) to the output row u - k + pl; then
  *   out[t] = b + sum_k Z[t + k - pl][k] over the k whose source row lies in t's own
@@ -29,12 +30,7 @@
 #include "emofuse/status.h"
 #include "nn/conv1d_winograd.h"
 
-/* Chunking (ef_conv_chunk_len, shared with the Winograd path): conv1d_winograd.h. */
-static int64_t chunk_len(int64_t N)
-{
-    return ef_conv_chunk_len(N);
-}
-
+/* Chunking (ef_conv_chunk_start, shared with the Winograd path): conv1d_winograd.h. */
 static int64_t round16(int64_t n)
 {
     return ef_conv_round16(n);
@@ -115,9 +111,8 @@ static int seq_of(const int64_t *offsets, int B, int64_t t)
 
 static void chunk_rows(const conv_job *j, int64_t item, int64_t *r0, int64_t *r1)
 {
-    int64_t R = chunk_len(j->hi - j->lo);
-    *r0 = j->lo + item * R;
-    *r1 = *r0 + R < j->hi ? *r0 + R : j->hi;
+    *r0 = j->lo + ef_conv_chunk_start(j->hi - j->lo, item);
+    *r1 = j->lo + ef_conv_chunk_start(j->hi - j->lo, item + 1);
 }
 
 static inline float bias_of(const conv_job *j, int c)

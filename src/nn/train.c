@@ -114,8 +114,11 @@ static ef_code finish_step(ef_model *m, ef_train_state *s, const float *logits, 
         return ef_fail(err, EF_ERR_NUMERIC, "training step %lld: gradient of layer %s (tensor %s) is NaN/Inf", step,
                        layer, g);
     }
-    ef_adam_step(&s->opt, m->params.data, m->params.grad, s->block_off, s->frozen, s->nblocks);
-    for (int i = 0; i < m->params.n; i++) {
+    /* On the layers' pool (Adam alone on the caller was a twentieth of a 2-thread text
+     * step); the tensor that went NaN/Inf is searched only when the pass saw one. */
+    int bad = ef_adam_step_pool(m->text.pool ? m->text.pool : m->audio.pool, &s->opt, m->params.data,
+                                m->params.grad, s->block_off, s->frozen, s->nblocks);
+    for (int i = 0; bad && i < m->params.n; i++) {
         const ef_tensor_info *t = &m->params.t[i];
         if (t->buffer || !t->trainable) continue;
         if (ef_check_finite(m->params.data + t->offset, t->numel) >= 0) {

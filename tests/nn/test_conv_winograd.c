@@ -13,12 +13,15 @@
  * trades about one decimal digit for its 2.25-2.5x fewer multiplications). The bias
  * gradient is a plain column sum in both paths: bit-identical.
  * Also: a pool of 3 threads gives the bits of the calling thread, and the _set variant
- * of the backward the bits of the adding one on a zeroed buffer. */
+ * of the backward the bits of the adding one on a zeroed buffer; and the row chunks both
+ * paths share (ef_conv_chunk_start) cover every batch size with 1..EF_CONV_R rows each,
+ * and below 4096 rows split into two contiguous halves within 16 rows of each other. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emofuse/nn_layers.h"
+#include "nn/conv1d_winograd.h"
 #include "testutil.h"
 
 #define TOL 1e-5
@@ -167,9 +170,34 @@ static void check_case(const char *name, const int *lens, int B, int C, int OC, 
     free(x), free(w), free(b), free(dy);
 }
 
+/* The shared row chunks: a partition of [0, N) into 1..EF_CONV_R-row chunks, a function
+ * of N alone; with an even number of chunks below 4096 rows the two halves a 2-thread
+ * pool starts on differ by at most 16 rows (a 16-row unit), where cutting full chunks
+ * and a stub left 563 rows as 320 + 243. */
+static void check_chunks(void)
+{
+    int bad = 0;
+    for (int64_t N = 1; N <= 20000 && !bad; N++) {
+        int64_t n = ef_conv_n_chunks(N);
+        bad |= ef_conv_chunk_start(N, 0) != 0 || ef_conv_chunk_start(N, n) != N;
+        for (int64_t i = 0; i < n && !bad; i++) {
+            int64_t len = ef_conv_chunk_start(N, i + 1) - ef_conv_chunk_start(N, i);
+            bad |= len < 1 || len > EF_CONV_R;
+        }
+        if (N < 4096 && n % 2 == 0) {
+            int64_t first = ef_conv_chunk_start(N, n / 2);
+            bad |= llabs(2 * first - N) > 16;
+        }
+        if (bad) fprintf(stderr, "row chunks of N = %lld: not a balanced partition\n", (long long)N);
+    }
+    CHECK(!bad);
+    CHECK(ef_conv_n_chunks(563) == 8 && ef_conv_chunk_start(563, 4) == 288);
+}
+
 int main(void)
 {
     ef_rng_seed(&g_rng, 12);
+    check_chunks();
     double worst[3] = {0, 0, 0};
     /* Lengths 1..9 around the tile sizes (6, 5, 4, 3) and the kernels, plus long ones:
      * N > 1024 gives chunks of 256 rows, so tiles cross chunk borders. */

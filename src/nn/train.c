@@ -294,7 +294,9 @@ static ef_code build_pt_cache(ef_model *m, const ef_dataset *d, ef_batch_buf *bb
     for (int64_t start = 0; start < d->n; start += 64) {
         int B = (int)(d->n - start < 64 ? d->n - start : 64);
         for (int i = 0; i < B; i++) idx[i] = start + i;
-        ef_code rc = ef_batch_fill(bb, &m->cfg, d, idx, B, err);
+        /* the copies (and the audio z-normalisation) on the layers' pool too: alone on
+         * the caller they were a quarter of the 2-thread cache fill */
+        ef_code rc = batch_fill(m->text.pool ? m->text.pool : m->audio.pool, bb, &m->cfg, d, idx, B, err);
         const float *logits;
         if (!rc) rc = ef_model_forward(m, &bb->batch, 0, NULL, &logits, err);
         if (rc) return rc;

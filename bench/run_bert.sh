@@ -52,7 +52,8 @@ run() {
 field() { sed -n "s/.*[[:space:]]$1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
 cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
-echo "# BERT-base (random weights), $cpu, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg), clock=$clock; provisional if the machine is shared"
+. "$(dirname "$0")/build_type.sh"
+echo "# BERT-base (random weights), $cpu, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg), clock=$clock, build $(build_type "$build"); provisional if the machine is shared"
 best() { awk -v a="$1" -v b="$2" 'BEGIN {print (a + 0 >= b + 0) ? a : b}'; }
 printf "%-10s %3s %7s %12s %12s %12s %12s %6s %8s %8s %7s %9s %9s %8s\n" workload thr kernel emofuse_t/s avx2_t/s blas_t/s torch_t/s ratio gflops ceiling ceil% rss_mb torch_mb rss/wt
 for t in $threads_list; do

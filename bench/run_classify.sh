@@ -90,7 +90,8 @@ maxdiff() { awk -v a="$1" -v b="$2" 'BEGIN {n = split(a, x, ","); split(b, y, ",
   for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; if (d > m) m = d } printf "%.1e", m}'; }
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-echo "# $cpu, $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ); load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$src/bench/build_type.sh"
+echo "# $cpu, $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ); load average at start $(cut -d' ' -f1-3 /proc/loadavg); build $(build_type "$build")"
 echo "# one utterance, 1 thread, stages timed in $clock clock; best of $repeat interleaved rounds;" \
   "on a shared machine the ratios are the figures to trust"
 ec_args=(run --model ef.model --wav utt.wav --text "$text" --threads 1)

@@ -22,7 +22,8 @@ repeat=${REPEAT:-3}
 bin="$build/bench/bench_lld"
 cli="$build/emofuse"
 cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
-echo "# $cpu, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$(dirname "$0")/build_type.sh"
+echo "# $cpu, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg), build $(build_type "$build")"
 
 if [ -n "${SMILE:-}" ]; then
   [ -x "$SMILE" ] || { echo "error: SMILE=$SMILE is not an executable" >&2; exit 1; }

@@ -65,7 +65,8 @@ run() { # out-prefix threads command...
 
 "$bt" lengths "$utts" >"$tmp/lengths.txt" 2>"$tmp/lengths.stats"
 start=$(date +%s)
-echo "CPU: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'); $(nproc) cores); $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$here/build_type.sh"
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p'); $(nproc) cores); $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg); build $(build_type "$build")"
 echo "data: $utts utterances; $(cat "$tmp/lengths.stats")"
 echo "timing: $epochs epoch(s) after $warmup warm-up steps, batch $batch, best of $repeat interleaved run(s); s = wall s/epoch, cpu = process CPU s/epoch"
 echo

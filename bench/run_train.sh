@@ -18,7 +18,10 @@
 # cpu / emofuse cpu (process CPU seconds per epoch, the steadier figure on a shared
 # machine). emo%ceil: emofuse's GFLOP per CPU second against the single-core SGEMM
 # ceiling bench_train measures in the same process (cblas_sgemm 1024^3, one thread, per
-# CPU second); GFLOP/epoch counts the branches' forward and backward multiply-adds.
+# CPU second); GFLOP/epoch counts the branches' forward and backward multiply-adds. For
+# t > 1 the summary also names what t cores gave together in the same runs (t 1-thread
+# SGEMMs at once, bench_train's "parallel ceiling"): on a shared machine that moves, and
+# a 2-thread speed-up is only read next to it.
 # REPEAT=n runs every program n times, interleaved (emofuse, padded, bucketed, emofuse,
 # ...), and keeps the best (lowest) time of each; TORCH=0 runs emofuse alone (thread
 # scaling).
@@ -45,6 +48,10 @@ peak() { sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$1"
 field() { sed -n "s/.* \([0-9.]*\) s\/epoch, cpu \([0-9.]*\) s\/epoch.*/\\$2/p" "$1" | head -1; }
 ceil() { sed -n 's/.*: \([0-9]*\)% of it per CPU second.*/\1/p' "$1" | head -1; }
 gflop() { sed -n 's/.*: \([0-9.]*\) GFLOP\/epoch.*/\1/p' "$1" | head -1; }
+# the t-thread runs' parallel SGEMM ceiling (bench_train: "= 1.97x one core's"), min-max
+# over the repeats of prefix $1
+pceil() { for f in "$1".r*.out; do sed -n 's/.*= \([0-9.]*\)x one core.s.*/\1/p' "$f"; done |
+  sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {if (NR) printf (lo == hi ? "%sx" : "%s-%sx"), lo, hi}'; }
 # keep the run with the lowest wall s/epoch of prefix $1 (runs $1.r1 ... $1.rN) as $1.out/.err
 best() {
   local b="" bt=""
@@ -100,7 +107,8 @@ if [ $# -gt 1 ]; then
     for t in $threads; do
       [ "$t" = "$1" ] && continue
       echo "$s: $t threads vs $1: wall speed-up $(div "$(field "$tmp/$s.$1.c.out" 1)" "$(field "$tmp/$s.$t.c.out" 1)")x," \
-        "CPU seconds $(div "$(field "$tmp/$s.$t.c.out" 2)" "$(field "$tmp/$s.$1.c.out" 2)")x of one thread's"
+        "CPU seconds $(div "$(field "$tmp/$s.$t.c.out" 2)" "$(field "$tmp/$s.$1.c.out" 2)")x of one thread's;" \
+        "$t independent 1-thread SGEMMs at once in the same runs: $(pceil "$tmp/$s.$t.c")"
     done
   done
 fi

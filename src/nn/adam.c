@@ -63,12 +63,17 @@ static void adam_update_lanes(float *p, float *m, float *v, const float *g, int6
     }
 }
 
+/* The step size of step t, bias corrections included, in double (nn_optim.h). */
+static float adam_alpha(float lr_t, float beta1, float beta2, int64_t t)
+{
+    double b1t = pow((double)beta1, (double)t), b2t = pow((double)beta2, (double)t);
+    return (float)((double)lr_t * sqrt(1.0 - b2t) / (1.0 - b1t));
+}
+
 void ef_adam_update(float *p, float *m, float *v, const float *g, int64_t n, float lr_t, float beta1, float beta2,
                     float eps, int64_t t)
 {
-    double b1t = pow((double)beta1, (double)t), b2t = pow((double)beta2, (double)t);
-    float alpha = (float)((double)lr_t * sqrt(1.0 - b2t) / (1.0 - b1t));
-    adam_update_lanes(p, m, v, g, n, alpha, 1.0f - beta1, 1.0f - beta2, eps);
+    adam_update_lanes(p, m, v, g, n, adam_alpha(lr_t, beta1, beta2, t), 1.0f - beta1, 1.0f - beta2, eps);
 }
 
 /* One item of a pooled step: the trainable parts of elements [i * ADAM_CHUNK, ...). 16K
@@ -102,7 +107,7 @@ static void adam_item(void *vctx, int64_t item, int thread)
         if (z > hi) z = hi;
         if (a >= z) continue;
         adam_update_lanes(j->p + a, j->m + a, j->v + a, j->g + a, z - a, j->alpha, j->om1, j->om2, j->eps);
-        /* checked while the range is in this core's L1 */
+        /* checked while the range is still in this core's cache */
         if (j->check && ef_check_finite(j->p + a, z - a) >= 0) atomic_store_explicit(&j->bad, 1, memory_order_relaxed);
     }
 }
@@ -113,9 +118,8 @@ static int adam_step(ef_pool *pool, ef_adam *opt, float *params, const float *gr
     opt->t++;
     const ef_adam_config *c = &opt->cfg;
     float lr_t = ef_adam_lr_at(c, opt->t);
-    double b1t = pow((double)c->beta1, (double)opt->t), b2t = pow((double)c->beta2, (double)opt->t);
     adam_job j = {.p = params, .m = opt->m, .v = opt->v, .g = grads, .off = block_offsets, .frozen = frozen,
-                  .nblocks = nblocks, .n = opt->n, .alpha = (float)((double)lr_t * sqrt(1.0 - b2t) / (1.0 - b1t)),
+                  .nblocks = nblocks, .n = opt->n, .alpha = adam_alpha(lr_t, c->beta1, c->beta2, opt->t),
                   .om1 = 1.0f - c->beta1, .om2 = 1.0f - c->beta2, .eps = c->eps, .check = check};
     atomic_init(&j.bad, 0);
     ef_pool_run(pool, (opt->n + ADAM_CHUNK - 1) / ADAM_CHUNK, adam_item, &j);

@@ -147,13 +147,22 @@ static double thread_cpu(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+enum { SGEMM_N = 1024 }; /* the ceilings' square SGEMM */
+
+/* The two (SGEMM_N, SGEMM_N) operands of the ceiling SGEMMs, filled. */
+static void sgemm_operands(float **a, float **b)
+{
+    *a = malloc(sizeof(float) * SGEMM_N * SGEMM_N);
+    *b = malloc(sizeof(float) * SGEMM_N * SGEMM_N);
+    for (int i = 0; i < SGEMM_N * SGEMM_N; i++) (*a)[i] = (float)(i % 7) * 0.1f, (*b)[i] = (float)(i % 5) * 0.1f;
+}
+
 /* Returns the rate per CPU second of the calling thread (the steadier figure on a shared
  * machine, as the training's "per CPU second"); *wall gets the wall-clock rate. */
 static double sgemm_ceiling(double *wall)
 {
-    enum { S = 1024 };
-    float *a = malloc(sizeof(float) * S * S), *b = malloc(sizeof(float) * S * S), *c = malloc(sizeof(float) * S * S);
-    for (int i = 0; i < S * S; i++) a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f;
+    float *a, *b, *c = malloc(sizeof(float) * SGEMM_N * SGEMM_N);
+    sgemm_operands(&a, &b);
     int saved = openblas_get_num_threads();
     openblas_set_num_threads(1);
     double best = 1e30, best_cpu = 1e30;
@@ -161,7 +170,7 @@ static double sgemm_ceiling(double *wall)
         double t0 = ef_now(), c0 = thread_cpu(), dt;
         int reps = 0;
         do {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, S, S, 1.0f, a, S, b, S, 0.0f, c, S);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, SGEMM_N, SGEMM_N, SGEMM_N, 1.0f, a, SGEMM_N, b, SGEMM_N, 0.0f, c, SGEMM_N);
             reps++;
         } while ((dt = ef_now() - t0) < 0.1);
         if (dt / reps < best) best = dt / reps;
@@ -171,8 +180,8 @@ static double sgemm_ceiling(double *wall)
     free(a);
     free(b);
     free(c);
-    *wall = 2e-9 * S * S * (double)S / best;
-    return 2e-9 * S * S * (double)S / best_cpu;
+    *wall = 2e-9 * SGEMM_N * SGEMM_N * (double)SGEMM_N / best;
+    return 2e-9 * SGEMM_N * SGEMM_N * (double)SGEMM_N / best_cpu;
 }
 
 /* The same SGEMM on every thread of a pool at once, each into its own C: what the cores
@@ -181,11 +190,9 @@ static double sgemm_ceiling(double *wall)
  * only next to this. Returns the summed wall rate of the best of 5 rounds of ~0.2 s. */
 typedef struct {
     const float *a, *b;
-    float *c; /* (threads, S * S) */
+    float *c; /* (threads, SGEMM_N * SGEMM_N) */
     double *rate; /* (threads) GFLOP/s of each thread in the round */
 } multi_job;
-
-enum { MS = 1024 };
 
 static void multi_item(void *vctx, int64_t item, int thread)
 {
@@ -194,21 +201,20 @@ static void multi_item(void *vctx, int64_t item, int thread)
     double t0 = ef_now(), dt;
     int reps = 0;
     do {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, MS, MS, MS, 1.0f, j->a, MS, j->b, MS, 0.0f,
-                    j->c + (size_t)item * MS * MS, MS);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, SGEMM_N, SGEMM_N, SGEMM_N, 1.0f, j->a, SGEMM_N, j->b, SGEMM_N, 0.0f,
+                    j->c + (size_t)item * SGEMM_N * SGEMM_N, SGEMM_N);
         reps++;
     } while ((dt = ef_now() - t0) < 0.2);
-    j->rate[item] = 2e-9 * MS * MS * (double)MS * reps / dt;
+    j->rate[item] = 2e-9 * SGEMM_N * SGEMM_N * (double)SGEMM_N * reps / dt;
 }
 
 static double sgemm_ceiling_all(int threads)
 {
     ef_pool *pool = NULL;
     if (ef_pool_create(&pool, threads, NULL) != EF_OK) return 0.0;
-    float *a = malloc(sizeof(float) * MS * MS), *b = malloc(sizeof(float) * MS * MS);
-    float *c = malloc(sizeof(float) * MS * MS * (size_t)threads);
+    float *a, *b, *c = malloc(sizeof(float) * SGEMM_N * SGEMM_N * (size_t)threads);
     double *rate = calloc((size_t)threads, sizeof(double));
-    for (int i = 0; i < MS * MS; i++) a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f;
+    sgemm_operands(&a, &b);
     int saved = openblas_get_num_threads();
     openblas_set_num_threads(1);
     multi_job j = {a, b, c, rate};

@@ -85,8 +85,8 @@ void ef_adam_update(float *p, float *m, float *v, const float *g, int64_t n, flo
 typedef struct {
     float *p, *m, *v;
     const float *g;
-    const int64_t *off; /* NULL: one block [0, n) */
-    const uint8_t *frozen;
+    const int64_t *off;    /* (nblocks + 1) block boundaries */
+    const uint8_t *frozen; /* (nblocks) or NULL */
     int nblocks;
     int64_t n;
     float alpha, om1, om2, eps;
@@ -99,10 +99,9 @@ static void adam_item(void *vctx, int64_t item, int thread)
     (void)thread;
     adam_job *j = vctx;
     int64_t lo = item * ADAM_CHUNK, hi = lo + ADAM_CHUNK < j->n ? lo + ADAM_CHUNK : j->n;
-    int nb = j->off ? j->nblocks : 1;
-    for (int i = 0; i < nb; i++) {
-        int64_t a = j->off ? j->off[i] : 0, z = j->off ? j->off[i + 1] : j->n;
-        if (j->off && j->frozen && j->frozen[i]) continue;
+    for (int i = 0; i < j->nblocks; i++) {
+        int64_t a = j->off[i], z = j->off[i + 1];
+        if (j->frozen && j->frozen[i]) continue;
         if (a < lo) a = lo;
         if (z > hi) z = hi;
         if (a >= z) continue;
@@ -118,6 +117,8 @@ static int adam_step(ef_pool *pool, ef_adam *opt, float *params, const float *gr
     opt->t++;
     const ef_adam_config *c = &opt->cfg;
     float lr_t = ef_adam_lr_at(c, opt->t);
+    const int64_t whole[2] = {0, opt->n}; /* no blocks: one trainable block, frozen ignored */
+    if (!block_offsets) block_offsets = whole, frozen = NULL, nblocks = 1;
     adam_job j = {.p = params, .m = opt->m, .v = opt->v, .g = grads, .off = block_offsets, .frozen = frozen,
                   .nblocks = nblocks, .n = opt->n, .alpha = adam_alpha(lr_t, c->beta1, c->beta2, opt->t),
                   .om1 = 1.0f - c->beta1, .om2 = 1.0f - c->beta2, .eps = c->eps, .check = check};

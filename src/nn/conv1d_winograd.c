@@ -443,7 +443,8 @@ static void db_chunk(void *vctx, int64_t item, int thread)
     (void)thread;
     const wgrad_job *j = vctx;
     int OC = j->OC;
-    int64_t a = j->lo + ef_conv_chunk_start(j->hi - j->lo, item), z = j->lo + ef_conv_chunk_start(j->hi - j->lo, item + 1);
+    const int64_t N = j->hi - j->lo;
+    int64_t a = j->lo + ef_conv_chunk_start(N, item), z = j->lo + ef_conv_chunk_start(N, item + 1);
     float *pdb = j->pdb + item * ef_conv_round16(OC);
     memset(pdb, 0, (size_t)OC * sizeof(float));
     for (int64_t t = a; t < z; t++)

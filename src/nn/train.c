@@ -99,6 +99,13 @@ static void layer_of(char *out, size_t n, const char *tensor)
     if (dot) *dot = '\0';
 }
 
+/* The layers' thread pool ef_train gave the model (both branches hold the same one), or
+ * NULL: the caller's thread. */
+static ef_pool *model_pool(const ef_model *m)
+{
+    return m->text.pool ? m->text.pool : m->audio.pool;
+}
+
 /* Loss, backward, gradient checks and the Adam update of a step whose forward is done. */
 static ef_code finish_step(ef_model *m, ef_train_state *s, const float *logits, const int32_t *labels,
                            const float *class_w, int B, long long step, float *loss, ef_error *err)
@@ -116,8 +123,8 @@ static ef_code finish_step(ef_model *m, ef_train_state *s, const float *logits, 
     }
     /* On the layers' pool (Adam alone on the caller was a twentieth of a 2-thread text
      * step); the tensor that went NaN/Inf is searched only when the pass saw one. */
-    int bad = ef_adam_step_pool(m->text.pool ? m->text.pool : m->audio.pool, &s->opt, m->params.data,
-                                m->params.grad, s->block_off, s->frozen, s->nblocks);
+    int bad = ef_adam_step_pool(model_pool(m), &s->opt, m->params.data, m->params.grad, s->block_off, s->frozen,
+                                s->nblocks);
     for (int i = 0; bad && i < m->params.n; i++) {
         const ef_tensor_info *t = &m->params.t[i];
         if (t->buffer || !t->trainable) continue;
@@ -296,7 +303,7 @@ static ef_code build_pt_cache(ef_model *m, const ef_dataset *d, ef_batch_buf *bb
         for (int i = 0; i < B; i++) idx[i] = start + i;
         /* the copies (and the audio z-normalisation) on the layers' pool too: alone on
          * the caller they were a quarter of the 2-thread cache fill */
-        ef_code rc = batch_fill(m->text.pool ? m->text.pool : m->audio.pool, bb, &m->cfg, d, idx, B, err);
+        ef_code rc = batch_fill(model_pool(m), bb, &m->cfg, d, idx, B, err);
         const float *logits;
         if (!rc) rc = ef_model_forward(m, &bb->batch, 0, NULL, &logits, err);
         if (rc) return rc;
